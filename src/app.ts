@@ -1,0 +1,78 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { assertDatabaseShareable, loadConfig, type Config } from './config.ts'
+import { openDatabase, databaseTarget, type Database } from './db/database.ts'
+import databasePlugin from './db/plugin.ts'
+import runtimePlugin, { type RoomRuntimePluginOptions } from './runtime/plugin.ts'
+import roomChannels, { presentUsers, type RoomChannelsOptions } from './channels/plugin.ts'
+import { runtimeLifecycle } from './channels/room-lifecycle.ts'
+import opsPlugin from './ops/plugin.ts'
+import webPlugin, { type WebPluginOptions } from './web/plugin.ts'
+
+export interface BuildAppOptions {
+  /** Overrides of the environment's configuration. */
+  config?: Partial<Config>
+  /** An already open database (tests); otherwise the app opens and closes its own. */
+  database?: Database
+  logger?: FastifyServerOptions['logger']
+  /** Options of the web pages plugin; the room lifecycle defaults to the room runtime's. */
+  web?: WebPluginOptions
+  /** Room runtime settings (sync interval, idle timeout, clock, persistence retries). */
+  runtime?: Omit<RoomRuntimePluginOptions, 'rooms'>
+  /** Socket settings (rate limits, frame size, heartbeat timeout). */
+  channels?: Omit<RoomChannelsOptions, 'secretKeyBase' | 'onOccupancy'>
+}
+
+function defaultLogger (config: Config): FastifyServerOptions['logger'] {
+  return config.prettyLogs
+    ? { level: config.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+    : { level: config.logLevel }
+}
+
+/** Builds the whole server, ready to `inject` or `listen`; it never listens itself. */
+export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const config: Config = Object.freeze({ ...loadConfig(), ...opts.config })
+  // With Redis, one of several processes. An app handed an open database (tests) stays on its
+  // own unless opts.config names the redisUrl.
+  const redisUrl = opts.database === undefined || opts.config?.redisUrl !== undefined ? config.redisUrl : undefined
+  assertDatabaseShareable({ ...config, redisUrl })
+  const app = Fastify({
+    logger: opts.logger ?? defaultLogger(config),
+    // Behind a load balancer the client address comes from X-Forwarded-For.
+    trustProxy: true,
+    bodyLimit: 64 * 1024
+  })
+  app.decorate('config', config)
+
+  const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir))
+  await app.register(databasePlugin, { database, closeOnShutdown: opts.database === undefined })
+  const redis = redisUrl ? { url: redisUrl, prefix: config.redisPrefix } : undefined
+  await app.register(runtimePlugin, {
+    ...opts.runtime,
+    rooms: app.rooms,
+    redis: redis && { ...redis, leaseTtlMs: config.roomLeaseMs, presentUsers: (roomId) => presentUsers(app.presence, roomId) }
+  })
+  await app.register(roomChannels, {
+    ...opts.channels,
+    redis: redis && { ...redis, processTimeoutMs: config.processTimeoutMs },
+    secretKeyBase: config.secretKeyBase,
+    onOccupancy: (roomId, count) => app.roomDirectory.setOccupancy(roomId, count)
+  })
+  await app.register(opsPlugin, {
+    checkDatabase: () => database.prisma.$queryRaw`SELECT 1`,
+    runtimeStats: () => app.runtime.stats(),
+    socketCount: () => app.phoenix.sockets.size
+  })
+  await app.register(webPlugin, {
+    ...opts.web,
+    lifecycle: opts.web?.lifecycle ?? runtimeLifecycle(app.runtime.supervisor, app.rooms)
+  })
+
+  await app.ready()
+  return app
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}

@@ -1,0 +1,141 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { ChannelContext } from '../phoenix/channel.ts'
+import phoenixTransport from '../phoenix/transport.ts'
+import type { PresentUser } from '../runtime/rooms-supervisor.ts'
+import { topics } from '../runtime/topics.ts'
+import { Presence, type PresenceDiff, type PresenceTracker } from './presence.ts'
+import { RedisPresence } from './redis-presence.ts'
+import { RoomChannel, type RoomChannelLimits } from './room-channel.ts'
+import { RoomFanout } from './room-fanout.ts'
+
+export interface RoomChannelsOptions {
+  /** Verifies the sockets' user tokens. */
+  secretKeyBase: string
+  /** Told the number of people in a room whenever it changes. */
+  onOccupancy?: (roomId: string, count: number) => void
+  limits?: Partial<RoomChannelLimits>
+  /** Passed to the transport (see src/phoenix/transport.ts). */
+  maxFrameBytes?: number
+  heartbeatTimeoutMs?: number
+  /**
+   * Presence shared through Redis with the other processes serving the rooms (they share
+   * `prefix`); unset keeps it in this process. `processTimeoutMs`: see RedisPresence.
+   */
+  redis?: { url: string, prefix: string, processTimeoutMs: number }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Who is online in each `room:<id>` topic: of this process, or of every process with Redis. */
+    presence: PresenceTracker
+  }
+}
+
+/** Told that a room's occupancy may have changed, in any process: each reads the count itself. */
+const OCCUPANCY_TOPIC = 'room_occupancy'
+
+/** Who is in the room, one entry per user (for the runtime, which must not depend on sockets). */
+export async function presentUsers (presence: PresenceTracker, roomId: string): Promise<PresentUser[]> {
+  return Object.entries(await presence.list(topics.room(roomId)))
+    .map(([userId, { metas }]) => ({ userId, username: metas[0]?.username ?? userId }))
+}
+
+/**
+ * The realtime endpoint: `/socket/websocket` speaking Phoenix Channels v2, with `room:<id>`
+ * served by RoomChannel over the room runtime (`fastify.runtime`).
+ */
+async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions): Promise<void> {
+  const { runtime, chat } = fastify
+  const log = fastify.log.child({ module: 'room-channels' })
+  const fanout = new RoomFanout<ChannelContext>(runtime.pubsub, log)
+  const presence: PresenceTracker = opts.redis ? await sharedPresence(fastify, opts, opts.redis, fanout, log) : new Presence(broadcaster(fastify, log))
+  fastify.decorate('presence', presence)
+
+  // A crashed room restarts: its clients get phx_error and the phoenix client rejoins by itself.
+  runtime.supervisor.on('room_crashed', ({ roomId }) => {
+    for (const member of fanout.members(topics.room(roomId))) member.crash(new Error(`room ${roomId} crashed`))
+  })
+  // A deleted or given-up room: phx_close, and the client does not come back. A room that now
+  // runs in another process keeps its sockets here.
+  runtime.supervisor.on('room_stopped', ({ roomId, reason }) => {
+    if (reason === 'shutdown' || reason === 'lease_lost') return
+    for (const member of fanout.members(topics.room(roomId))) member.close()
+  })
+
+  await fastify.register(phoenixTransport, {
+    secretKeyBase: opts.secretKeyBase,
+    maxFrameBytes: opts.maxFrameBytes,
+    heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+    channels: [{
+      pattern: 'room:*',
+      factory: (ctx) => new RoomChannel(ctx, {
+        rooms: runtime.supervisor,
+        chat,
+        presence,
+        fanout,
+        pubsub: runtime.pubsub,
+        // With shared presence every process hears of every change (sharedPresence).
+        onOccupancy: opts.redis ? undefined : opts.onOccupancy,
+        limits: opts.limits
+      })
+    }]
+  })
+}
+
+function broadcaster (fastify: FastifyInstance, log: FastifyBaseLogger, also?: (topic: string) => void): (topic: string, diff: PresenceDiff) => void {
+  return (topic, diff) => {
+    Promise.resolve(fastify.runtime.pubsub.broadcast(topic, { event: 'presence_diff', payload: diff }))
+      .catch((err: unknown) => log.error({ err, topic }, 'could not broadcast presence_diff'))
+    also?.(topic)
+  }
+}
+
+/**
+ * Presence in Redis: diffs reach the room's sockets in every process; so do occupancy changes
+ * (for each process's room list); a dead process's users leave the room.
+ */
+async function sharedPresence (
+  fastify: FastifyInstance,
+  opts: RoomChannelsOptions,
+  redis: NonNullable<RoomChannelsOptions['redis']>,
+  fanout: RoomFanout<ChannelContext>,
+  log: FastifyBaseLogger
+): Promise<RedisPresence> {
+  const { runtime } = fastify
+  const roomOf = (topic: string): string => topic.slice(topics.room('').length)
+  const presence: RedisPresence = new RedisPresence({
+    url: redis.url,
+    prefix: redis.prefix,
+    timeoutMs: redis.processTimeoutMs,
+    logger: log,
+    broadcast: broadcaster(fastify, log, (topic) => {
+      Promise.resolve(runtime.pubsub.broadcast(OCCUPANCY_TOPIC, { room_id: roomOf(topic) }))
+        .catch((err: unknown) => log.warn({ err, topic }, 'could not announce an occupancy change'))
+    }),
+    onReaped: (topic, userId, lastForKey) => {
+      if (!lastForKey) return
+      runtime.supervisor.dispatch(roomOf(topic), { event: 'user_left', payload: { user_id: userId } })
+        .catch((err: unknown) => log.error({ err, topic }, 'could not announce user_left of a dead process\'s user'))
+    },
+    // Counted dead after a stall: these sockets are gone from presence; their clients rejoin.
+    onLost: (lost) => {
+      for (const topic of lost) for (const member of fanout.members(topic)) member.crash(new Error('presence lost'))
+    }
+  })
+  // Read in arrival order on one connection, so the last count set is the newest.
+  const stopOccupancy = runtime.pubsub.subscribe(OCCUPANCY_TOPIC, async (message) => {
+    const roomId = (message as { room_id?: unknown })?.room_id
+    if (typeof roomId !== 'string' || !opts.onOccupancy) return
+    opts.onOccupancy(roomId, await presence.count(topics.room(roomId)))
+  })
+  await presence.started()
+  // After the sockets left (preClose), before the runtime closes the pubsub.
+  fastify.addHook('onClose', async () => {
+    stopOccupancy()
+    await presence.close()
+  })
+  return presence
+}
+
+export default fp(roomChannels, { name: 'room-channels', fastify: '5.x', dependencies: ['database', 'room-runtime'] })

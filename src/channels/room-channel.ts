@@ -1,0 +1,220 @@
+import type { Components, ChatMessageRecord, EntityMap } from '../db/types.ts'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
+import { Errors } from '../errors.ts'
+import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason } from '../phoenix/channel.ts'
+import type { PubSub } from '../runtime/pubsub.ts'
+import type { RoomEvent } from '../runtime/state-mutation.ts'
+import { topics } from '../runtime/topics.ts'
+import { CHAT_MAX_LENGTH, hasControlCharacters, payloads } from './payloads.ts'
+import type { PresenceTracker } from './presence.ts'
+import type { FanoutSubscription, RoomFanout } from './room-fanout.ts'
+import { TokenBucket } from './token-bucket.ts'
+
+/** What a room channel needs of the room runtime (RoomsSupervisor fits). */
+export interface RoomControl {
+  startRoom: (roomId: string) => Promise<unknown>
+  dispatch: (roomId: string, event: RoomEvent) => Promise<void>
+  entities: (roomId: string) => Promise<EntityMap>
+  resumeComponents: (roomId: string, userId: string) => Promise<Components>
+  memberJoined: (roomId: string) => void
+  memberLeft: (roomId: string) => void
+}
+
+/** What it needs of the chat log (Chat fits). */
+export interface ChatLog {
+  append: (roomId: string, message: { userId: string, username: string, content: string }) => Promise<ChatMessageRecord>
+  messagesAfter: (roomId: string, lastSeenId?: number) => Promise<ChatMessageRecord[]>
+}
+
+export interface RoomChannelLimits {
+  /** `i_moved` per second per connection; above it moves are dropped (clients send 20). */
+  movesPerSecond: number
+  /** Chat messages per second per connection, with a burst of `messageBurst`. */
+  messagesPerSecond: number
+  messageBurst: number
+}
+
+export const DEFAULT_LIMITS: RoomChannelLimits = { movesPerSecond: 60, messagesPerSecond: 1, messageBurst: 5 }
+
+export interface RoomChannelDeps {
+  rooms: RoomControl
+  chat: ChatLog
+  presence: PresenceTracker
+  fanout: RoomFanout<ChannelContext>
+  pubsub: PubSub
+  /** Told the number of distinct people in a room whenever it changes (the live room list). */
+  onOccupancy?: (roomId: string, count: number) => void
+  limits?: Partial<RoomChannelLimits>
+  now?: () => number
+}
+
+/** Events a client may send inside `event`; everything else is refused. */
+const CLIENT_EVENTS = new Set(['user_picked_up', 'user_released'])
+
+const DEFAULT_USERNAME = 'anon'
+const TOPIC_PREFIX = 'room:'
+
+const error = (reason: string, details?: string): HandleResult =>
+  ({ reply: { status: 'error', response: details === undefined ? { reason } : { reason, details } } })
+
+/**
+ * One connection's membership of `room:<roomId>` (Phoenix's RoomChannel): turns what the
+ * client says into room events, and relays the room's broadcasts, presence and chat to it.
+ * Identity always comes from the socket's token, never from a payload.
+ */
+export class RoomChannel implements Channel {
+  readonly #ctx: ChannelContext
+  readonly #deps: RoomChannelDeps
+  readonly #roomId: string
+  readonly #moves: TokenBucket
+  readonly #messages: TokenBucket
+  readonly #limits: RoomChannelLimits
+  #movesLimited = false
+  #subscription: FanoutSubscription | null = null
+  #presenceRef: string | null = null
+
+  constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
+    this.#ctx = ctx
+    this.#deps = deps
+    this.#roomId = ctx.topic.slice(TOPIC_PREFIX.length)
+    this.#limits = { ...DEFAULT_LIMITS, ...deps.limits }
+    const now = deps.now ?? Date.now
+    this.#moves = new TokenBucket(this.#limits.movesPerSecond, this.#limits.movesPerSecond, now)
+    this.#messages = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, now)
+  }
+
+  get #username (): string {
+    return this.#ctx.username ?? DEFAULT_USERNAME
+  }
+
+  async join (payload: unknown): Promise<JoinResult> {
+    const { userId, topic } = this.#ctx
+    if (userId === null) return { status: 'error', response: { reason: 'unauthorized' } }
+    const params = payloads.join.parse(payload)
+    if (!params.ok) return { status: 'error', response: { reason: 'invalid join params', details: params.error } }
+    const { rooms, presence, fanout } = this.#deps
+
+    try {
+      await rooms.startRoom(this.#roomId)
+    } catch (err) {
+      if (err instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
+      if (err instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(err)) return { status: 'error', response: { reason: 'unavailable' } }
+      throw err
+    }
+
+    // Subscribed before reading the world, so nothing emitted in between is missed; what
+    // arrives meanwhile is held until entities_state went out (applying it again is harmless).
+    const subscription = fanout.add(topic, this.#ctx)
+    this.#subscription = subscription
+    rooms.memberJoined(this.#roomId)
+    try {
+      this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
+      subscription.ready()
+      this.#ctx.push('presence_state', await presence.list(topic))
+      const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
+      this.#ctx.push('messages', { messages })
+      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username })
+      this.#presenceRef = ref
+      this.#occupancyChanged()
+      if (firstForKey) {
+        const components = await rooms.resumeComponents(this.#roomId, userId)
+        await rooms.dispatch(this.#roomId, { event: 'user_joined', payload: { ...components, username: this.#username, user_id: userId } })
+      }
+    } catch (err) {
+      // The socket does not terminate a channel whose join failed: undo it here.
+      await this.terminate('error')
+      // The phoenix client retries a refused join on its own backoff.
+      if (isDatabaseUnavailable(err)) return { status: 'error', response: { reason: 'unavailable' } }
+      throw err
+    }
+    return { status: 'ok', response: { user_id: userId, username: this.#username } }
+  }
+
+  async handleIn (event: string, payload: unknown): Promise<HandleResult> {
+    switch (event) {
+      case 'i_moved': return await this.#moved(payload)
+      case 'event': return await this.#clientEvent(payload)
+      case 'new_message': return await this.#newMessage(payload)
+      case 'ping': return { reply: { status: 'ok', response: payload as object } }
+      default:
+        this.#ctx.log.debug({ event }, 'unknown room event')
+        return error('unknown event', event.slice(0, 64))
+    }
+  }
+
+  async terminate (reason: TerminateReason): Promise<void> {
+    const { rooms, presence } = this.#deps
+    const userId = this.#ctx.userId
+    this.#subscription?.remove()
+    const joined = this.#subscription !== null
+    this.#subscription = null
+    if (joined) rooms.memberLeft(this.#roomId)
+    if (this.#presenceRef === null || userId === null) return
+    const ref = this.#presenceRef
+    this.#presenceRef = null
+    const { lastForKey } = await presence.untrack(this.#ctx.topic, userId, ref)
+    this.#occupancyChanged()
+    if (!lastForKey) return
+    try {
+      await rooms.dispatch(this.#roomId, { event: 'user_left', payload: { user_id: userId } })
+    } catch (err) {
+      this.#ctx.log.error({ err, reason }, 'could not announce user_left')
+    }
+  }
+
+  async #moved (payload: unknown): Promise<HandleResult> {
+    const move = payloads.iMoved.parse(payload)
+    if (!move.ok) return error('invalid pose', move.error)
+    if (!this.#moves.take()) {
+      // Said once per join: the client is misbehaving, and a reply per move would add to the flood.
+      if (!this.#movesLimited) {
+        this.#movesLimited = true
+        this.#ctx.log.debug('i_moved rate limit hit')
+        this.#ctx.push('rate_limited', { event: 'i_moved', per_second: this.#limits.movesPerSecond })
+      }
+      return
+    }
+    await this.#deps.rooms.dispatch(this.#roomId, { event: 'user_moved', payload: { ...move.value.pose, user_id: this.#ctx.userId } })
+  }
+
+  async #clientEvent (payload: unknown): Promise<HandleResult> {
+    const name = (payload as { event_name?: unknown } | null)?.event_name
+    if (typeof name !== 'string' || !CLIENT_EVENTS.has(name)) return error('event not allowed')
+    const event = payloads.event.parse(payload)
+    if (!event.ok) return error('invalid event payload', event.error)
+    await this.#deps.rooms.dispatch(this.#roomId, {
+      event: event.value.event_name,
+      payload: { ...event.value.payload, user_id: this.#ctx.userId }
+    })
+    return { reply: { status: 'ok', response: {} } }
+  }
+
+  async #newMessage (payload: unknown): Promise<HandleResult> {
+    const message = payloads.newMessage.parse(payload)
+    if (!message.ok) return error('invalid message', message.error)
+    const content = message.value.content.trim()
+    const length = [...content].length
+    if (length === 0) return error('message is empty')
+    if (length > CHAT_MAX_LENGTH) return error(`message is longer than ${CHAT_MAX_LENGTH} characters`)
+    if (hasControlCharacters(content)) return error('message contains control characters')
+    if (!this.#messages.take()) return error('too many messages, slow down')
+    let record: ChatMessageRecord
+    try {
+      record = await this.#deps.chat.append(this.#roomId, { userId: this.#ctx.userId!, username: this.#username, content })
+    } catch (err) {
+      // Nothing was stored: the client keeps the text and may send it again.
+      if (isDatabaseUnavailable(err)) return error('unavailable', 'the message was not saved; try again')
+      throw err
+    }
+    await this.#deps.pubsub.broadcast(topics.room(this.#roomId), { event: 'new_message', payload: record })
+    return { reply: { status: 'ok', response: { message: record } } }
+  }
+
+  #occupancyChanged (): void {
+    const { onOccupancy, presence } = this.#deps
+    if (!onOccupancy) return
+    const count = presence.count(this.#ctx.topic)
+    if (typeof count === 'number') onOccupancy(this.#roomId, count)
+    else count.then((n) => onOccupancy(this.#roomId, n), (err: unknown) => this.#ctx.log.warn({ err }, 'could not count the room\'s people'))
+  }
+}

@@ -1,0 +1,99 @@
+import { EntityStore } from './entity-store.ts'
+import { RoomConnection } from './connection.ts'
+import { readPage } from './page.ts'
+import type { RoomScene } from './scene/room-scene.ts'
+import { appendMessages, bindChatForm } from './ui/chat.ts'
+import { bindNameForm } from './ui/name-form.ts'
+import { renderPeople } from './ui/people.ts'
+import type { Person } from './presence.ts'
+import { renderStatus } from './ui/status.ts'
+import { createRoomScene } from './scene/create.ts'
+
+/** What browser tests may read from `window.xr`. */
+export interface XRTestHandle {
+  /** The Babylon scene (null without WebGL). */
+  scene: RoomScene['scene'] | null
+  /** The desktop camera (null without WebGL). */
+  camera: RoomScene['camera'] | null
+  /** A deep copy of the client's current entity state. */
+  entities: () => Record<string, Record<string, unknown>>
+  /** True while the socket is open and the room channel is joined. */
+  socketConnected: () => boolean
+}
+
+declare global {
+  interface Window {
+    xr: XRTestHandle
+  }
+}
+
+function start (): void {
+  const page = readPage(document)
+  const store = new EntityStore()
+  let selfId = page.userId
+  let people: Person[] = []
+  let room: RoomScene | null = null
+
+  const connection = new RoomConnection({
+    userToken: page.userToken,
+    roomId: page.roomId,
+    handlers: {
+      status: (status, detail) => renderStatus(page.connectionStatus, status, detail),
+      joined: reply => {
+        if (selfId === null && typeof reply.user_id === 'string' && reply.user_id !== '') {
+          selfId = reply.user_id
+          renderPeople(page.people, people, selfId)
+        }
+        room?.rejoined()
+      },
+      entitiesState: payload => {
+        const changes = store.replace(payload)
+        if (room) {
+          room.applyChanges(changes)
+          room.stateReplaced()
+        }
+      },
+      entitiesDiff: payload => {
+        const changes = store.applyDiff(payload)
+        room?.applyChanges(changes)
+      },
+      people: list => {
+        people = list
+        renderPeople(page.people, people, selfId)
+      },
+      messages: messages => appendMessages(page.messages, messages)
+    }
+  })
+
+  if (page.canvas) {
+    room = createRoomScene({
+      canvas: page.canvas,
+      store,
+      selfId: () => selfId,
+      sendMove: payload => connection.sendMove(payload),
+      sendEvent: (name, payload) => connection.sendEvent(name, payload),
+      enterVrButton: page.enterVr
+    }, page.webglError)
+  } else if (page.webglError) {
+    page.webglError.hidden = false
+  }
+
+  bindChatForm(page.chatForm, content => connection.sendMessage(content))
+  bindNameForm(page.nameForm, page.csrfToken, result => {
+    document.querySelector('meta[name="username"]')?.setAttribute('content', result.username)
+    if (result.userToken) document.querySelector('meta[name="user-token"]')?.setAttribute('content', result.userToken)
+    connection.reconnect(result.userToken)
+  })
+
+  window.xr = {
+    scene: room?.scene ?? null,
+    camera: room?.camera ?? null,
+    entities: () => store.snapshot(),
+    socketConnected: () => connection.joined
+  }
+
+  connection.connect()
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true })
+else start()

@@ -1,0 +1,103 @@
+import { UniversalCamera } from '@babylonjs/core/Cameras/universalCamera.js'
+import type { Camera } from '@babylonjs/core/Cameras/camera.js'
+import { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
+import type { Scene } from '@babylonjs/core/scene.js'
+import { MoveThrottle } from '../move-throttle.ts'
+import { EYE_HEIGHT, movePayload, startPlacement, type Pose } from '../pose.ts'
+import type { MovePayload } from '../protocol.ts'
+import type { SelfHands } from './self-hands.ts'
+
+const KEYS = {
+  up: [87, 38], // W, ↑
+  down: [83, 40], // S, ↓
+  left: [65, 37], // A, ←
+  right: [68, 39] // D, →
+}
+
+function poseOfCamera (camera: Camera): Pose {
+  const p = camera.globalPosition
+  const q = camera.absoluteRotation
+  return { position: { x: p.x, y: p.y, z: p.z }, rotation: { x: q.x, y: q.y, z: q.z, w: q.w } }
+}
+
+/**
+ * The desktop camera (WASD / arrows to walk at a fixed eye height, drag to
+ * look) and the `i_moved` stream: once placed, every frame offers the head
+ * and hand poses to the throttle, which lets through at most 20 changed
+ * poses a second. Nothing is sent before the first placement, so a
+ * resumed pose is never overwritten by the default one.
+ */
+export class Movement {
+  readonly camera: UniversalCamera
+  readonly #scene: Scene
+  readonly #hands: SelfHands
+  readonly #send: (payload: MovePayload) => boolean
+  readonly #throttle = new MoveThrottle()
+  #placed = false
+  #eyeY = EYE_HEIGHT
+  /** True while an immersive session drives the camera. */
+  inXR = false
+
+  constructor (scene: Scene, hands: SelfHands, send: (payload: MovePayload) => boolean) {
+    this.#scene = scene
+    this.#hands = hands
+    this.#send = send
+    const camera = new UniversalCamera('desktop-camera', new Vector3(0, EYE_HEIGHT, -4), scene)
+    camera.minZ = 0.05
+    camera.speed = 0.12
+    camera.angularSensibility = 2500
+    camera.inertia = 0.6
+    camera.keysUp = [...KEYS.up]
+    camera.keysDown = [...KEYS.down]
+    camera.keysLeft = [...KEYS.left]
+    camera.keysRight = [...KEYS.right]
+    camera.keysUpward = []
+    camera.keysDownward = []
+    camera.attachControl()
+    this.camera = camera
+    scene.activeCamera = camera
+  }
+
+  get placed (): boolean {
+    return this.#placed
+  }
+
+  /** First placement only: resume at the own head pose, else the spawn point. */
+  placeOnce (ownHead: Pose | null, spawn: Vector3 | null): void {
+    if (this.#placed) return
+    this.#placed = true
+    const start = startPlacement(ownHead, spawn)
+    this.camera.position.set(start.position.x, start.position.y, start.position.z)
+    this.camera.rotation.set(0, start.yaw, 0)
+    this.#eyeY = start.position.y
+  }
+
+  /** Desktop teleport onto a floor point, keeping eye height above it. */
+  teleportTo (point: Vector3): void {
+    this.camera.position.set(point.x, point.y + EYE_HEIGHT, point.z)
+    this.#eyeY = point.y + EYE_HEIGHT
+  }
+
+  /** After a (re)join the server must hear the pose again even if unchanged. */
+  resetThrottle (): void {
+    this.#throttle.reset()
+  }
+
+  /** The pose the head is at now (XR camera while in VR). */
+  headPose (): Pose {
+    return poseOfCamera(this.#scene.activeCamera ?? this.camera)
+  }
+
+  /** Per frame, first: walking stays at eye height (VR moves the head freely). */
+  keepLevel (): void {
+    if (!this.inXR) this.camera.position.y = this.#eyeY
+  }
+
+  /** Per frame, after the hands moved: maybe send `i_moved`. */
+  sendPose (now: number): void {
+    if (!this.#placed) return
+    const payload = movePayload(this.headPose(), this.#hands.pose('left'), this.#hands.pose('right'))
+    const out = this.#throttle.offer(payload, now)
+    if (out && !this.#send(out)) this.#throttle.reset()
+  }
+}

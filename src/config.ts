@@ -1,0 +1,85 @@
+import path from 'node:path'
+import { Errors } from './errors.ts'
+
+/** Everything the server reads from its environment, parsed once. */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** Where the embedded PGlite database lives when DATABASE_URL is unset. */
+  readonly dataDir: string
+  /** PostgreSQL connection string; unset means the embedded database. */
+  readonly databaseUrl: string | undefined
+  /** Redis shared by several server processes; unset keeps pubsub and presence in-process. */
+  readonly redisUrl: string | undefined
+  /** Prefix of every Redis key and channel (REDIS_PREFIX), for several deployments on one Redis. */
+  readonly redisPrefix: string
+  /**
+   * With Redis: how long a room's lease lasts unrenewed (ROOM_LEASE_MS), so about how long the
+   * rooms of a process that died wait before another process runs them.
+   */
+  readonly roomLeaseMs: number
+  /**
+   * With Redis: how long a process may miss its heartbeat before the others count it dead and
+   * remove its people from presence (PROCESS_TIMEOUT_MS).
+   */
+  readonly processTimeoutMs: number
+  readonly secretKeyBase: string
+  readonly logLevel: string
+  readonly prettyLogs: boolean
+}
+
+type Env = Record<string, string | undefined>
+
+function parsePort (value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got "${value}"`)
+  }
+  return port
+}
+
+function parseMs (name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 100) throw new Error(`${name} must be a whole number of milliseconds >= 100, got "${value}"`)
+  return n
+}
+
+function parseDatabaseUrl (value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL')
+  }
+  return value
+}
+
+export function loadConfig (env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production'
+  const secretKeyBase = env.SECRET_KEY_BASE ?? ''
+  if (production && secretKeyBase.length < 32) {
+    throw new Error('SECRET_KEY_BASE must be set to at least 32 characters in production')
+  }
+  return Object.freeze({
+    port: parsePort(env.PORT, 4000),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX || 'xr:',
+    roomLeaseMs: parseMs('ROOM_LEASE_MS', env.ROOM_LEASE_MS, 2000),
+    processTimeoutMs: parseMs('PROCESS_TIMEOUT_MS', env.PROCESS_TIMEOUT_MS, 5000),
+    // A development default keeps `npm start` zero-config; production refuses it above.
+    secretKeyBase: secretKeyBase || 'development-secret-key-base-change-me-in-production!',
+    logLevel: env.LOG_LEVEL || 'info',
+    prettyLogs: !production && env.LOG_FORMAT !== 'json'
+  })
+}
+
+/**
+ * With REDIS_URL this is one of several processes serving the same rooms, which can share
+ * PostgreSQL but not the embedded database: refuses that with XR_ERR_EMBEDDED_DATABASE_SHARED.
+ */
+export function assertDatabaseShareable (config: Pick<Config, 'redisUrl' | 'databaseUrl'>): void {
+  if (config.redisUrl && !config.databaseUrl) throw new Errors.EmbeddedDatabaseShared()
+}

@@ -1,0 +1,152 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import pg from 'pg'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+
+/** Which database to open: real PostgreSQL by URL, else an embedded PGlite directory. */
+export type DatabaseTarget =
+  | { kind: 'postgres', url: string, schema?: string }
+  | { kind: 'pglite', dataDir?: string, loadDataDir?: Blob }
+
+export interface OpenedAdapter {
+  factory: SqlMigrationAwareDriverAdapterFactory
+  /** Releases what was opened (the PGlite instance or the pg pool). */
+  close: () => Promise<void>
+  /** Cheap round trip used by readiness checks. */
+  ping: () => Promise<void>
+}
+
+/**
+ * A DATABASE_URL may name a schema as Prisma's URLs do (`?schema=name`): tables are looked up
+ * there. The parameter is taken off the URL the driver gets.
+ */
+export function databaseTarget (databaseUrl: string | undefined, dataDir: string): DatabaseTarget {
+  if (!databaseUrl) return { kind: 'pglite', dataDir }
+  let parsed: URL
+  try {
+    parsed = new URL(databaseUrl)
+  } catch {
+    return { kind: 'postgres', url: databaseUrl }
+  }
+  const schema = parsed.searchParams.get('schema')
+  if (!schema) return { kind: 'postgres', url: databaseUrl }
+  if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(schema)) throw new Error(`DATABASE_URL: invalid schema name "${schema}"`)
+  parsed.searchParams.delete('schema')
+  return { kind: 'postgres', url: parsed.toString(), schema }
+}
+
+// PostgreSQL's `name` type (oid 19, array 1003) is missing from adapter-pg 6.19's
+// column-type mapping, which breaks the JS schema engine's introspection
+// (prisma/prisma#27403). Reporting those columns as text/text[] is exact: pg parses them as strings.
+const NAME_OID = 19
+const NAME_ARRAY_OID = 1003
+const TEXT_OID = 25
+const TEXT_ARRAY_OID = 1009
+
+function remapNameColumns<R> (result: R): R {
+  const fields = (result as { fields?: Array<{ dataTypeID: number }> } | undefined)?.fields
+  if (fields) {
+    for (const field of fields) {
+      if (field.dataTypeID === NAME_OID) field.dataTypeID = TEXT_OID
+      else if (field.dataTypeID === NAME_ARRAY_OID) field.dataTypeID = TEXT_ARRAY_OID
+    }
+  }
+  return result
+}
+
+class NameAwareClient extends pg.Client {
+  // pg's query has many overloads: the pool calls it with a callback, a client with a promise.
+  query (...args: unknown[]): any {
+    const last = args.length - 1
+    const callback = args[last]
+    if (typeof callback === 'function') {
+      args[last] = (err: unknown, result: unknown) => callback(err, err ? result : remapNameColumns(result))
+    }
+    const result = (super.query as (...a: unknown[]) => unknown)(...args)
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      return (result as Promise<unknown>).then(remapNameColumns)
+    }
+    return result
+  }
+}
+
+function openPostgres (url: string, schema?: string): OpenedAdapter {
+  const pool = new pg.Pool({
+    connectionString: url,
+    Client: NameAwareClient as unknown as typeof pg.Client,
+    max: 10,
+    // An unreachable server must fail a request, not hang it (pages answer 503 meanwhile).
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path="${schema}"` } : {})
+  })
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  return {
+    factory: new PrismaPg(pool, { disposeExternalPool: false, ...(schema ? { schema } : {}) }),
+    close: async () => { await pool.end() },
+    ping: async () => { await pool.query('SELECT 1') }
+  }
+}
+
+/**
+ * pglite-prisma-adapter 0.6 has two gaps: executeScript does not await PGlite's exec
+ * (errors from migration scripts would be lost) and dispose() leaves PGlite open.
+ * We fix executeScript here; closing is ours to do through OpenedAdapter.close.
+ */
+class PGliteFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const
+  readonly adapterName: string
+  private readonly inner: SqlMigrationAwareDriverAdapterFactory
+
+  constructor (private readonly db: PGlite) {
+    // The adapter is built against an older @prisma/driver-adapter-utils; the runtime
+    // contract is the same, only the type declarations differ.
+    this.inner = new PrismaPGlite(db) as unknown as SqlMigrationAwareDriverAdapterFactory
+    this.adapterName = this.inner.adapterName
+  }
+
+  async connect (): Promise<SqlDriverAdapter> {
+    return this.fix(await this.inner.connect(), this.db)
+  }
+
+  async connectToShadowDb (): Promise<SqlDriverAdapter> {
+    const shadow = await PGlite.create()
+    const adapter = this.fix(await (new PrismaPGlite(shadow) as unknown as SqlMigrationAwareDriverAdapterFactory).connect(), shadow)
+    const dispose = adapter.dispose.bind(adapter)
+    adapter.dispose = async () => { await dispose(); await shadow.close() }
+    return adapter
+  }
+
+  private fix (adapter: SqlDriverAdapter, db: PGlite): SqlDriverAdapter {
+    adapter.executeScript = async (script: string) => { await db.exec(script) }
+    return adapter
+  }
+}
+
+async function openPGlite (target: { dataDir?: string, loadDataDir?: Blob }, closeBeforeExit: boolean): Promise<OpenedAdapter> {
+  if (target.dataDir) fs.mkdirSync(path.dirname(target.dataDir), { recursive: true })
+  const db = await PGlite.create({
+    dataDir: target.dataDir,
+    loadDataDir: target.loadDataDir,
+    // After an unclean stop PGlite re-arms Postgres' startup-progress timer forever,
+    // which keeps Node's event loop (and so any CLI) alive; the log it feeds is unused.
+    startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
+  })
+  if (closeBeforeExit) process.once('beforeExit', () => { if (!db.closed) void db.close() })
+  return {
+    factory: new PGliteFactory(db),
+    close: async () => { if (!db.closed) await db.close() },
+    ping: async () => { await db.query('SELECT 1') }
+  }
+}
+
+/**
+ * Opens the database. `closeBeforeExit` is for the Prisma CLI, which never disposes its
+ * adapter: PGlite is then closed cleanly once the CLI has nothing left to do.
+ */
+export async function openAdapter (target: DatabaseTarget, { closeBeforeExit = false } = {}): Promise<OpenedAdapter> {
+  return target.kind === 'postgres' ? openPostgres(target.url, target.schema) : await openPGlite(target, closeBeforeExit)
+}

@@ -1,0 +1,291 @@
+import { randomBytes } from 'node:crypto'
+import type { PrismaClient, Room } from '../generated/prisma/client.ts'
+import { Errors, ValidationError } from '../errors.ts'
+import { randomRoomContent, type Random } from './room-content.ts'
+import type { Components, EntitiesDiff, EntityMap, RoomAttrs, RoomInput } from './types.ts'
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]
+type Db = PrismaClient | Tx
+
+export type { Room }
+
+const INITIAL_SNAPSHOT = { kind: 'snapshot', slug: 'initial_snapshot' } as const
+const DEFAULT_HEAD_POSITION: [number, number, number] = [0, 1.8, 0]
+const NAME_MAX = 80
+const DESCRIPTION_MAX = 1000
+
+/** 8 url-safe characters: short enough to share, 48 random bits. */
+export const newRoomId = (): string => randomBytes(6).toString('base64url')
+
+/** Checks room form input; every problem is reported at once, per field. */
+export function validateRoomInput (input: RoomInput, partial = false): Partial<RoomAttrs> {
+  const errors: Record<string, string> = {}
+  const attrs: Partial<RoomAttrs> = {}
+  if (input.name !== undefined || !partial) {
+    const name = typeof input.name === 'string' ? input.name.trim() : ''
+    if (name.length === 0) errors.name = "can't be blank"
+    else if (name.length > NAME_MAX) errors.name = `should be at most ${NAME_MAX} characters`
+    else attrs.name = name
+  }
+  if (input.description !== undefined) {
+    if (typeof input.description !== 'string') errors.description = 'must be text'
+    else if (input.description.length > DESCRIPTION_MAX) errors.description = `should be at most ${DESCRIPTION_MAX} characters`
+    else attrs.description = input.description.trim()
+  }
+  if (input.persistent !== undefined) {
+    if (typeof input.persistent !== 'boolean') errors.persistent = 'must be true or false'
+    else attrs.persistent = input.persistent
+  }
+  if (Object.keys(errors).length > 0) throw new ValidationError(errors)
+  return attrs
+}
+
+/**
+ * The rooms data module: rooms and their entity-component worlds.
+ * An entity id is scoped to its room; a component row is soft-deleted rather than
+ * removed, so a user who comes back can resume their last pose.
+ */
+export class Rooms {
+  constructor (
+    private readonly prisma: PrismaClient,
+    private readonly random: Random = Math.random
+  ) {}
+
+  listRooms (): Promise<Room[]> {
+    return this.prisma.room.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+  }
+
+  getRoom (id: string): Promise<Room | null> {
+    return this.prisma.room.findUnique({ where: { id } })
+  }
+
+  async getRoomOrThrow (id: string): Promise<Room> {
+    const room = await this.getRoom(id)
+    if (!room) throw new Errors.RoomNotFound(id)
+    return room
+  }
+
+  /** Creates a room with a random world and saves that world as its initial snapshot. */
+  async createRoom (input: RoomInput, content: EntityMap = randomRoomContent(this.random)): Promise<Room> {
+    const attrs = validateRoomInput(input) as RoomAttrs
+    return await this.prisma.$transaction(async (tx) => {
+      const room = await tx.room.create({ data: { id: newRoomId(), ...attrs } })
+      await this.writeCreates(tx, room.id, content)
+      await this.saveSnapshot(tx, room.id, content)
+      return room
+    })
+  }
+
+  async updateRoom (id: string, input: RoomInput): Promise<Room> {
+    const attrs = validateRoomInput(input, true)
+    await this.getRoomOrThrow(id)
+    return await this.prisma.room.update({ where: { id }, data: attrs })
+  }
+
+  /** Deletes the room and, by cascade, its world, snapshot and chat. */
+  async deleteRoom (id: string): Promise<void> {
+    const { count } = await this.prisma.room.deleteMany({ where: { id } })
+    if (count === 0) throw new Errors.RoomNotFound(id)
+  }
+
+  /** Creates (or replaces and revives) one entity with exactly these components. */
+  async createEntity (roomId: string, entityId: string, components: Components): Promise<void> {
+    await this.prisma.$transaction((tx) => this.writeCreates(tx, roomId, { [entityId]: components }))
+  }
+
+  /** The live world: soft-deleted entities are left out. */
+  async entities (roomId: string): Promise<EntityMap> {
+    const rows = await this.prisma.component.findMany({
+      where: { roomId, deletedAt: null },
+      select: { entityId: true, componentName: true, value: true },
+      orderBy: [{ entityId: 'asc' }, { componentName: 'asc' }]
+    })
+    const world: EntityMap = {}
+    for (const row of rows) (world[row.entityId] ??= {})[row.componentName] = row.value
+    return world
+  }
+
+  /**
+   * One entity's components, or null. With includeDeleted, a soft-deleted entity's
+   * last components are returned too (a returning user's last pose).
+   */
+  async getEntityState (roomId: string, entityId: string, { includeDeleted = false } = {}): Promise<Components | null> {
+    const rows = await this.prisma.component.findMany({
+      where: { roomId, entityId, ...(includeDeleted ? {} : { deletedAt: null }) },
+      select: { componentName: true, value: true }
+    })
+    if (rows.length === 0) return null
+    return Object.fromEntries(rows.map((row) => [row.componentName, row.value]))
+  }
+
+  /**
+   * Applies one diff atomically: either all of it is stored or none of it. With a `leaseToken`
+   * (several processes: see src/runtime/room-leases.ts) the write is refused with
+   * XR_ERR_ROOM_LEASE_LOST unless that is still the room's newest token; the room row stays
+   * locked until commit, so a newer owner's claimRoom waits for a write in progress.
+   */
+  async updateEntities (roomId: string, diff: EntitiesDiff, fence?: { leaseToken: number }): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      if (fence) {
+        const held = await tx.$queryRaw<unknown[]>`
+          SELECT 1 FROM rooms WHERE id = ${roomId} AND lease_token = ${fence.leaseToken} FOR SHARE`
+        if (held.length === 0) throw new Errors.RoomLeaseLost(roomId)
+      }
+      await this.writeCreates(tx, roomId, diff.creates)
+      await this.writeUpdates(tx, roomId, diff.updates)
+      await this.writeDeletes(tx, roomId, Object.keys(diff.deletes))
+    })
+  }
+
+  /**
+   * Records that the holder of lease `token` runs the room from now on, so writes with an older
+   * token are refused. Returns the room's token afterwards: `token` when claimed, a newer one
+   * when a later owner claimed it already. Rejects with XR_ERR_ROOM_NOT_FOUND.
+   */
+  async claimRoom (roomId: string, token: number): Promise<number> {
+    const claimed = await this.prisma.$queryRaw<Array<{ lease_token: number }>>`
+      UPDATE rooms SET lease_token = ${token} WHERE id = ${roomId} AND lease_token <= ${token} RETURNING lease_token`
+    if (claimed.length > 0) return token
+    const room = await this.prisma.room.findUnique({ where: { id: roomId }, select: { leaseToken: true } })
+    if (!room) throw new Errors.RoomNotFound(roomId)
+    return room.leaseToken
+  }
+
+  async softDeleteEntity (roomId: string, entityId: string): Promise<void> {
+    await this.writeDeletes(this.prisma, roomId, [entityId])
+  }
+
+  /** Removes entities for good, soft-deleted rows included. */
+  async deleteEntities (roomId: string, entityIds: string[]): Promise<number> {
+    const { count } = await this.prisma.component.deleteMany({ where: { roomId, entityId: { in: entityIds } } })
+    return count
+  }
+
+  /** Ids of live entities having the component (and, when given, that exact value). */
+  async findEntitiesHavingComponent (roomId: string, componentName: string, value?: unknown): Promise<string[]> {
+    const rows = value === undefined
+      ? await this.prisma.$queryRaw<Array<{ entity_id: string }>>`
+          SELECT entity_id FROM components
+          WHERE room_id = ${roomId} AND component_name = ${componentName} AND deleted_at IS NULL
+          ORDER BY entity_id`
+      : await this.prisma.$queryRaw<Array<{ entity_id: string }>>`
+          SELECT entity_id FROM components
+          WHERE room_id = ${roomId} AND component_name = ${componentName} AND deleted_at IS NULL
+            AND value = ${JSON.stringify(value)}::jsonb
+          ORDER BY entity_id`
+    return rows.map((row) => row.entity_id)
+  }
+
+  /** Soft-deletes every live entity having the component; returns their ids. */
+  async softDeleteEntitiesHavingComponent (roomId: string, componentName: string): Promise<string[]> {
+    const ids = await this.findEntitiesHavingComponent(roomId, componentName)
+    if (ids.length > 0) await this.writeDeletes(this.prisma, roomId, ids)
+    return ids
+  }
+
+  /**
+   * Where a newcomer's head goes: above the room's spawn point, jittered by up to 1 m
+   * on x and z so people joining together do not stand inside each other.
+   */
+  async headPositionNearSpawnPoint (roomId: string): Promise<[number, number, number]> {
+    const [spawnId] = await this.findEntitiesHavingComponent(roomId, 'spawn_point', true)
+    const spawn = spawnId ? await this.getEntityState(roomId, spawnId) : null
+    const position = spawn?.position
+    if (!isVec3(position)) return [...DEFAULT_HEAD_POSITION]
+    const jitter = (): number => this.random() * 2 - 1
+    return [position[0] + jitter(), position[1] + 2, position[2] + jitter()]
+  }
+
+  async saveInitialSnapshot (roomId: string): Promise<EntityMap> {
+    return await this.prisma.$transaction(async (tx) => {
+      const world = await new Rooms(tx as PrismaClient, this.random).entities(roomId)
+      await this.saveSnapshot(tx, roomId, world)
+      return world
+    })
+  }
+
+  async initialSnapshot (roomId: string): Promise<EntityMap | null> {
+    const snippet = await this.prisma.snippet.findUnique({
+      where: { roomId_kind_slug: { roomId, ...INITIAL_SNAPSHOT } }
+    })
+    return (snippet?.data as EntityMap | undefined) ?? null
+  }
+
+  /**
+   * Puts the world back to its initial snapshot in one transaction. Every live entity not in
+   * the snapshot is soft-deleted (avatars keep their stored pose for returning users).
+   * Returns the diff that turns the old world into the new one, for live clients.
+   */
+  async replaceEntitiesWithInitialSnapshot (roomId: string): Promise<EntitiesDiff> {
+    return await this.prisma.$transaction(async (tx) => {
+      const snapshot = await new Rooms(tx as PrismaClient, this.random).initialSnapshot(roomId)
+      if (!snapshot) throw new Errors.RoomNotFound(roomId)
+      const current = await new Rooms(tx as PrismaClient, this.random).entities(roomId)
+      const deletes: Record<string, true> = {}
+      for (const id of Object.keys(current)) if (!(id in snapshot)) deletes[id] = true
+      await this.writeDeletes(tx, roomId, Object.keys(deletes))
+      await this.writeCreates(tx, roomId, snapshot)
+      return { creates: snapshot, updates: {}, deletes }
+    })
+  }
+
+  private async saveSnapshot (db: Db, roomId: string, world: EntityMap): Promise<void> {
+    await db.snippet.upsert({
+      where: { roomId_kind_slug: { roomId, ...INITIAL_SNAPSHOT } },
+      create: { roomId, ...INITIAL_SNAPSHOT, data: world as object },
+      update: { data: world as object }
+    })
+  }
+
+  // A create replaces the entity: components it does not name are soft-deleted, the ones
+  // it names are upserted and revived. One statement each, however many entities.
+  private async writeCreates (db: Db, roomId: string, creates: EntityMap): Promise<void> {
+    const ids = Object.keys(creates)
+    if (ids.length === 0) return
+    await db.$executeRaw`
+      UPDATE components SET deleted_at = now(), updated_at = now()
+      WHERE room_id = ${roomId} AND deleted_at IS NULL
+        AND entity_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`
+    await this.upsertComponents(db, roomId, creates, false)
+  }
+
+  private async writeUpdates (db: Db, roomId: string, updates: EntityMap): Promise<void> {
+    if (Object.keys(updates).length === 0) return
+    await this.upsertComponents(db, roomId, updates, true)
+  }
+
+  private async writeDeletes (db: Db, roomId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    await db.$executeRaw`
+      UPDATE components SET deleted_at = now(), updated_at = now()
+      WHERE room_id = ${roomId} AND deleted_at IS NULL
+        AND entity_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`
+  }
+
+  // `onlyLive` makes an update skip entities that are gone, so a late update can never
+  // bring back a deleted entity as a fragment.
+  private async upsertComponents (db: Db, roomId: string, entities: EntityMap, onlyLive: boolean): Promise<void> {
+    const json = JSON.stringify(entities)
+    if (onlyLive) {
+      await db.$executeRaw`
+        INSERT INTO components (room_id, entity_id, component_name, value)
+        SELECT ${roomId}, e.key, c.key, c.value
+        FROM jsonb_each(${json}::jsonb) AS e, jsonb_each(e.value) AS c
+        WHERE EXISTS (SELECT 1 FROM components live
+                      WHERE live.room_id = ${roomId} AND live.entity_id = e.key AND live.deleted_at IS NULL)
+        ON CONFLICT (room_id, entity_id, component_name)
+        DO UPDATE SET value = EXCLUDED.value, deleted_at = NULL, updated_at = now()`
+    } else {
+      await db.$executeRaw`
+        INSERT INTO components (room_id, entity_id, component_name, value)
+        SELECT ${roomId}, e.key, c.key, c.value
+        FROM jsonb_each(${json}::jsonb) AS e, jsonb_each(e.value) AS c
+        ON CONFLICT (room_id, entity_id, component_name)
+        DO UPDATE SET value = EXCLUDED.value, deleted_at = NULL, updated_at = now()`
+    }
+  }
+}
+
+function isVec3 (value: unknown): value is [number, number, number] {
+  return Array.isArray(value) && value.length === 3 && value.every((n) => typeof n === 'number' && Number.isFinite(n))
+}

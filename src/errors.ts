@@ -1,0 +1,26 @@
+import createError from '@fastify/error'
+
+/** Every error the server raises on purpose; tests assert on `code`, never on message text. */
+export const Errors = {
+  Validation: createError<[string]>('XR_ERR_VALIDATION', 'Invalid input: %s', 422),
+  RoomNotFound: createError<[string]>('XR_ERR_ROOM_NOT_FOUND', 'Room %s not found', 404),
+  DatabaseUnavailable: createError('XR_ERR_DATABASE_UNAVAILABLE', 'The database is unavailable', 503),
+  EmbeddedDatabaseShared: createError('XR_ERR_EMBEDDED_DATABASE_SHARED',
+    'REDIS_URL is set but DATABASE_URL is not: several processes cannot share the embedded database. Set DATABASE_URL to a PostgreSQL database.', 500),
+  /** A write by a process that no longer runs the room (its lease passed to another). */
+  RoomLeaseLost: createError<[string]>('XR_ERR_ROOM_LEASE_LOST', 'Room %s is run by another process now', 409),
+  RoomCrashLoop: createError<[string]>('XR_ERR_ROOM_CRASH_LOOP', 'Room %s crashed too often and was stopped', 500),
+  RoomRuntimeClosed: createError('XR_ERR_ROOM_RUNTIME_CLOSED', 'The room runtime is shutting down', 503),
+  PageNotFound: createError<[string]>('XR_ERR_PAGE_NOT_FOUND', 'No page at %s', 404),
+  /** What a client sees of an unexpected error; the real one is only logged. */
+  Internal: createError('XR_ERR_INTERNAL', 'Something went wrong on our side', 500)
+} as const
+
+/** A validation error that carries per-field messages, so forms can show each next to its field. */
+export class ValidationError extends Errors.Validation {
+  readonly fields: Record<string, string>
+  constructor (fields: Record<string, string>) {
+    super(Object.entries(fields).map(([field, message]) => `${field} ${message}`).join(', '))
+    this.fields = fields
+  }
+}

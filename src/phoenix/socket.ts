@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason } from './channel.ts'
+import { ProtocolError } from './errors.ts'
+import { Events, HEARTBEAT_TOPIC, type Message, type Reply } from './message.ts'
+import type { ChannelRouter } from './router.ts'
+import { decode, encode, encodeReply } from './serializer.ts'
+
+export interface PhoenixSocketOptions {
+  /** Proven by the connection's token; null for an anonymous socket. */
+  userId: string | null
+  /** The display name signed into the token, if any. */
+  username?: string | null
+  router: ChannelRouter
+  /** Writes one text frame to the connection. */
+  send: (frame: string) => void
+  /** Closes the connection; the transport then calls handleClose(). */
+  close: (code: number, reason: string) => void
+  log: FastifyBaseLogger
+  /** A socket that sends no frame for this long is closed. */
+  heartbeatTimeoutMs: number
+  /** Topics one connection may have joined at once; further joins get `{reason: "too many channels"}`. */
+  maxChannels?: number
+}
+
+/** One phx_join, from the join request until the channel ends. */
+interface Join {
+  readonly topic: string
+  readonly joinRef: string
+  readonly log: FastifyBaseLogger
+  state: 'joining' | 'joined' | 'ended'
+  channel: Channel | null
+  /** Pushes made while joining, sent after the join reply. */
+  held: string[]
+  /** close()/crash() called while joining, carried out after the join reply. */
+  pendingEnd: TerminateReason | null
+}
+
+type Joined = Join & { channel: Channel }
+
+/**
+ * The server side of one WebSocket connection speaking Phoenix Channels v2: heartbeats,
+ * phx_join/phx_leave, routing events by topic to one channel instance per joined topic.
+ * It knows nothing of WebSockets; the transport feeds it frames and carries out send/close.
+ */
+export class PhoenixSocket {
+  /** Unique per connection. */
+  readonly id = randomUUID()
+  readonly userId: string | null
+  readonly username: string | null
+  private readonly router: ChannelRouter
+  private readonly transportSend: (frame: string) => void
+  private readonly transportClose: (code: number, reason: string) => void
+  private readonly log: FastifyBaseLogger
+  private readonly channels = new Map<string, Joined>()
+  // Frames of one topic run in order, one at a time, like the messages of a Phoenix channel process.
+  private readonly queues = new Map<string, Promise<void>>()
+  private readonly idleTimer: NodeJS.Timeout
+  private readonly maxChannels: number
+  private closed: Promise<void> | null = null
+
+  constructor (options: PhoenixSocketOptions) {
+    this.userId = options.userId
+    this.username = options.username ?? null
+    this.router = options.router
+    this.transportSend = options.send
+    this.transportClose = options.close
+    this.log = options.log.child({ socketId: this.id })
+    this.maxChannels = options.maxChannels ?? Infinity
+    this.idleTimer = setTimeout(() => {
+      this.log.debug('closing idle socket: no heartbeat')
+      void this.close(1000, 'heartbeat timeout')
+    }, options.heartbeatTimeoutMs)
+  }
+
+  /** Handles one text frame. Never throws: a bad frame gets an error reply when it can be addressed, else a debug log line. */
+  handleText (raw: string): void {
+    if (this.closed !== null) return
+    this.idleTimer.refresh()
+    let message: Message
+    try {
+      message = decode(raw)
+    } catch (err) {
+      this.log.debug({ err }, 'ignoring invalid frame')
+      if (err instanceof ProtocolError && err.replyTo !== null) {
+        this.reply({ ...err.replyTo, status: 'error', response: { reason: 'invalid message' } })
+      }
+      return
+    }
+    if (message.topic === HEARTBEAT_TOPIC && message.event === Events.heartbeat) {
+      this.reply({ joinRef: null, ref: message.ref, topic: HEARTBEAT_TOPIC, status: 'ok', response: {} })
+      return
+    }
+    this.enqueue(message.topic, () => this.route(message))
+  }
+
+  /** Binary frames are not part of the JSON protocol; they are dropped but still count as activity. */
+  handleBinary (): void {
+    if (this.closed !== null) return
+    this.idleTimer.refresh()
+    this.log.debug('ignoring binary frame')
+  }
+
+  /** Closes the connection from the server side and terminates every channel. */
+  close (code: number, reason: string): Promise<void> {
+    if (this.closed === null) this.transportClose(code, reason)
+    return this.handleClose()
+  }
+
+  /** The connection is gone: terminate every channel with 'close'. Idempotent; resolves when all have terminated. */
+  handleClose (): Promise<void> {
+    if (this.closed === null) {
+      clearTimeout(this.idleTimer)
+      const ending = [...this.channels.values()].map(join => this.end(join, 'close', false))
+      this.closed = Promise.all(ending).then(() => undefined)
+    }
+    return this.closed
+  }
+
+  private send (frame: string): void {
+    if (this.closed === null) this.transportSend(frame)
+  }
+
+  private reply (reply: Reply): void {
+    this.send(encodeReply(reply))
+  }
+
+  private enqueue (topic: string, task: () => Promise<void>): void {
+    const tail = (this.queues.get(topic) ?? Promise.resolve())
+      .then(() => this.closed === null ? task() : undefined)
+      .catch((err: unknown) => this.log.error({ err, topic }, 'unexpected error handling a frame'))
+    this.queues.set(topic, tail)
+    void tail.then(() => { if (this.queues.get(topic) === tail) this.queues.delete(topic) })
+  }
+
+  private route (message: Message): Promise<void> {
+    switch (message.event) {
+      case Events.join: return this.join(message)
+      case Events.leave: return this.leave(message)
+      default: return this.handleIn(message)
+    }
+  }
+
+  // Phoenix answers anything for a topic without a channel this way, joined pattern or not.
+  private unmatched (message: Message): void {
+    this.log.debug({ topic: message.topic, event: message.event }, 'unmatched topic')
+    this.reply({ joinRef: null, ref: message.ref, topic: message.topic, status: 'error', response: { reason: 'unmatched topic' } })
+  }
+
+  private async join (message: Message): Promise<void> {
+    const { topic } = message
+    const factory = this.router.match(topic)
+    if (factory === undefined) return this.unmatched(message)
+    // A v1-style join has no join_ref; Phoenix then uses its ref.
+    const joinRef = message.joinRef ?? message.ref
+    if (joinRef === null) {
+      this.log.debug({ topic }, 'ignoring phx_join without ref')
+      return
+    }
+
+    const previous = this.channels.get(topic)
+    if (previous === undefined && this.channels.size >= this.maxChannels) {
+      this.log.debug({ topic }, 'refusing join: too many channels on this socket')
+      this.reply({ joinRef, ref: message.ref, topic, status: 'error', response: { reason: 'too many channels' } })
+      return
+    }
+    if (previous !== undefined) {
+      // Same as Phoenix: the newest join wins, the old channel is closed first.
+      this.log.debug({ topic }, 'duplicate join: closing the existing channel')
+      await this.end(previous, 'close', true)
+    }
+
+    const join: Join = { topic, joinRef, log: this.log.child({ topic }), state: 'joining', channel: null, held: [], pendingEnd: null }
+    let result: JoinResult
+    try {
+      join.channel = factory(this.context(join))
+      result = await join.channel.join(message.payload)
+    } catch (err) {
+      join.log.error({ err }, 'channel join crashed')
+      result = { status: 'error', response: { reason: 'join crashed' } }
+    }
+
+    if (result.status !== 'ok') {
+      join.state = 'ended'
+      this.reply({ joinRef, ref: message.ref, topic, status: 'error', response: result.response })
+      return
+    }
+    const joined = join as Joined
+    if (this.closed !== null) {
+      // The connection went away while join() ran: nobody is there to hear the reply.
+      join.state = 'ended'
+      return this.terminate(joined, 'close')
+    }
+    joined.state = 'joined'
+    this.channels.set(topic, joined)
+    this.reply({ joinRef, ref: message.ref, topic, status: 'ok', response: result.response ?? {} })
+    for (const frame of joined.held) this.send(frame)
+    joined.held = []
+    if (joined.pendingEnd !== null) await this.end(joined, joined.pendingEnd, true)
+  }
+
+  private async leave (message: Message): Promise<void> {
+    const joined = this.channels.get(message.topic)
+    if (joined !== undefined && message.joinRef !== null && message.joinRef !== joined.joinRef) {
+      // The client left a join the server already replaced or closed; Phoenix stays silent too.
+      this.log.debug({ topic: message.topic }, 'ignoring phx_leave for an outdated join')
+      return
+    }
+    this.reply({ joinRef: message.joinRef, ref: message.ref, topic: message.topic, status: 'ok', response: {} })
+    if (joined !== undefined) await this.end(joined, 'leave', true)
+  }
+
+  private async handleIn (message: Message): Promise<void> {
+    const joined = this.channels.get(message.topic)
+    if (joined === undefined) return this.unmatched(message)
+    let result: HandleResult
+    try {
+      result = await joined.channel.handleIn(message.event, message.payload)
+    } catch (err) {
+      joined.log.error({ err, event: message.event }, 'channel crashed in handleIn')
+      return this.end(joined, 'error', true)
+    }
+    if (result?.reply !== undefined && joined.state === 'joined') {
+      this.reply({ joinRef: joined.joinRef, ref: message.ref, topic: message.topic, ...result.reply })
+    }
+  }
+
+  /**
+   * Ends a join once: phx_close (or phx_error for 'error') tells the client when `notify`,
+   * then the channel terminates. A join still in progress ends right after its reply.
+   */
+  private async end (join: Join, reason: TerminateReason, notify: boolean): Promise<void> {
+    if (join.state === 'joining') {
+      join.pendingEnd ??= reason
+      return
+    }
+    if (join.state === 'ended') return
+    join.state = 'ended'
+    if (this.channels.get(join.topic) === join) this.channels.delete(join.topic)
+    if (notify) {
+      const event = reason === 'error' ? Events.error : Events.close
+      this.send(encode({ joinRef: join.joinRef, ref: join.joinRef, topic: join.topic, event, payload: {} }))
+    }
+    await this.terminate(join as Joined, reason)
+  }
+
+  private async terminate (joined: Joined, reason: TerminateReason): Promise<void> {
+    try {
+      await joined.channel.terminate(reason)
+    } catch (err) {
+      joined.log.error({ err, reason }, 'channel terminate failed')
+    }
+  }
+
+  private context (join: Join): ChannelContext {
+    const push = (frame: string): void => {
+      if (join.state === 'joining') join.held.push(frame)
+      else if (join.state === 'joined') this.send(frame)
+    }
+    return {
+      topic: join.topic,
+      userId: this.userId,
+      username: this.username,
+      joinRef: join.joinRef,
+      socketId: this.id,
+      log: join.log,
+      push: (event, payload) => push(encode({ joinRef: join.joinRef, ref: null, topic: join.topic, event, payload })),
+      pushEncoded: push,
+      close: () => { void this.end(join, 'close', true) },
+      crash: (cause) => {
+        join.log.error({ err: cause }, 'channel crashed')
+        void this.end(join, 'error', true)
+      }
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import websocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { WebSocket } from 'ws'
+import type { ChannelRoute } from './channel.ts'
+import { TooManySocketsError, UnsupportedVsnError } from './errors.ts'
+import { ChannelRouter } from './router.ts'
+import { VSN } from './serializer.ts'
+import { PhoenixSocket } from './socket.ts'
+import { verifyUserToken } from './token.ts'
+
+export interface PhoenixTransportOptions {
+  /** The phoenix client appends "/websocket" to the endpoint it is given, so clients use "/socket". */
+  path?: string
+  /** Verifies user tokens (see token.ts). */
+  secretKeyBase: string
+  /** First matching pattern wins. */
+  channels: ChannelRoute[]
+  /** Larger frames close that one connection with 1009. */
+  maxFrameBytes?: number
+  /** A connection that sends nothing for this long is closed; the phoenix client heartbeats every 30 s. */
+  heartbeatTimeoutMs?: number
+  /** Topics one connection may join at once (default 10). */
+  maxChannelsPerSocket?: number
+  /** Open connections per client address (default 100); more are refused with HTTP 429. */
+  maxSocketsPerIp?: number
+}
+
+/** What the plugin exposes as `fastify.phoenix`. */
+export interface PhoenixTransport {
+  /** Every open connection; `sockets.size` is the live count. */
+  readonly sockets: ReadonlySet<PhoenixSocket>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    phoenix: PhoenixTransport
+  }
+}
+
+/** How the phoenix client's `authToken` option travels: a Sec-WebSocket-Protocol entry next to "phoenix". */
+const AUTH_TOKEN_PREFIX = 'base64url.bearer.phx.'
+const SUBPROTOCOL = 'phoenix'
+
+function validate (opts: PhoenixTransportOptions): Required<PhoenixTransportOptions> {
+  const {
+    path = '/socket/websocket', secretKeyBase, channels, maxFrameBytes = 65536, heartbeatTimeoutMs = 60000,
+    maxChannelsPerSocket = 10, maxSocketsPerIp = 100
+  } = opts
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new Error('phoenix-transport: path must start with "/"')
+  if (typeof secretKeyBase !== 'string' || secretKeyBase === '') throw new Error('phoenix-transport: secretKeyBase is required')
+  if (!Array.isArray(channels)) throw new Error('phoenix-transport: channels must be an array of {pattern, factory}')
+  if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes <= 0) throw new Error('phoenix-transport: maxFrameBytes must be a positive integer')
+  if (!Number.isFinite(heartbeatTimeoutMs) || heartbeatTimeoutMs <= 0) throw new Error('phoenix-transport: heartbeatTimeoutMs must be a positive number')
+  if (!Number.isSafeInteger(maxChannelsPerSocket) || maxChannelsPerSocket <= 0) throw new Error('phoenix-transport: maxChannelsPerSocket must be a positive integer')
+  if (!Number.isSafeInteger(maxSocketsPerIp) || maxSocketsPerIp <= 0) throw new Error('phoenix-transport: maxSocketsPerIp must be a positive integer')
+  return { path, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket, maxSocketsPerIp }
+}
+
+// The authToken header wins over the `_user_token` query parameter, which ends up in access logs.
+function tokenOf (request: FastifyRequest): string | null {
+  const protocols = request.headers['sec-websocket-protocol']
+  const entry = protocols?.split(',').map(p => p.trim()).find(p => p.startsWith(AUTH_TOKEN_PREFIX))
+  if (entry !== undefined) {
+    // Despite the prefix, the client encodes with btoa (standard alphabet, "=" stripped);
+    // Node's base64 decoder reads both alphabets.
+    const encoded = entry.slice(AUTH_TOKEN_PREFIX.length)
+    return /^[A-Za-z0-9+/_-]+$/.test(encoded) ? Buffer.from(encoded, 'base64').toString('latin1') : null
+  }
+  const token = (request.query as Record<string, unknown>)._user_token
+  return typeof token === 'string' ? token : null
+}
+
+async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTransportOptions): Promise<void> {
+  const { path, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket, maxSocketsPerIp } = validate(opts)
+  const router = new ChannelRouter(channels)
+  const sockets = new Set<PhoenixSocket>()
+  const perIp = new Map<string, number>()
+  fastify.decorate('phoenix', { sockets })
+
+  // Added before @fastify/websocket registers its own preClose, which closes clients without a code;
+  // awaiting the channels' terminate lets them clean up before onClose hooks shut the app's services.
+  fastify.addHook('preClose', async () => {
+    await Promise.all([...sockets].map(socket => socket.close(1001, 'server shutting down')))
+  })
+
+  if (!fastify.hasDecorator('websocketServer')) {
+    await fastify.register(websocket, {
+      options: {
+        maxPayload: maxFrameBytes,
+        // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token entry.
+        handleProtocols: (offered: Set<string>) => offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false
+      },
+      // ws reports a bad frame (too large, invalid UTF-8) after it started closing with the right
+      // code; the plugin's default would destroy the TCP socket before that close frame is out.
+      errorHandler (err: Error, _socket: WebSocket, request: FastifyRequest) {
+        request.log.debug({ err }, 'websocket error')
+      }
+    })
+  }
+
+  fastify.get(path, {
+    websocket: true,
+    async preValidation (request) {
+      const { vsn } = request.query as Record<string, unknown>
+      if (vsn !== VSN) {
+        request.log.warn({ vsn }, 'refusing websocket: unsupported Phoenix protocol version')
+        throw new UnsupportedVsnError(String(vsn), VSN)
+      }
+      if ((perIp.get(request.ip) ?? 0) >= maxSocketsPerIp) {
+        request.log.warn({ ip: request.ip }, 'refusing websocket: too many connections from this address')
+        throw new TooManySocketsError(maxSocketsPerIp)
+      }
+    }
+  }, (ws, request) => {
+    let userId: string | null = null
+    let username: string | null = null
+    const token = tokenOf(request)
+    if (token !== null) {
+      const verified = verifyUserToken(secretKeyBase, token)
+      if (verified.ok) {
+        userId = verified.userId
+        username = verified.username ?? null
+      } else request.log.debug({ reason: verified.reason }, 'connecting anonymously: user token rejected')
+    }
+
+    const socket = new PhoenixSocket({
+      userId,
+      username,
+      router,
+      heartbeatTimeoutMs,
+      maxChannels: maxChannelsPerSocket,
+      log: request.log,
+      send: frame => { if (ws.readyState === ws.OPEN) ws.send(frame) },
+      close: (code, reason) => ws.close(code, reason)
+    })
+    sockets.add(socket)
+    const ip = request.ip
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
+
+    ws.on('message', (data, isBinary) => {
+      // The default binaryType "nodebuffer" always delivers one Buffer.
+      const frame = data as Buffer
+      // ws's maxPayload only applies when this plugin registered @fastify/websocket itself.
+      if (frame.length > maxFrameBytes) {
+        void socket.close(1009, 'frame too large')
+      } else if (isBinary) {
+        socket.handleBinary()
+      } else {
+        socket.handleText(frame.toString('utf8'))
+      }
+    })
+    ws.on('close', () => {
+      const left = (perIp.get(ip) ?? 1) - 1
+      if (left === 0) perIp.delete(ip)
+      else perIp.set(ip, left)
+      sockets.delete(socket)
+      void socket.handleClose()
+    })
+  })
+}
+
+/**
+ * Serves Phoenix Channels v2 over WebSocket at `path` (default /socket/websocket):
+ *
+ *     await app.register(phoenixTransport, {
+ *       secretKeyBase: config.secretKeyBase,
+ *       channels: [{ pattern: 'room:*', factory: ctx => new RoomChannel(ctx, deps) }]
+ *     })
+ *
+ * Registers @fastify/websocket unless the app already did; register this plugin instead of
+ * (not after) @fastify/websocket so that clients get 1001 on shutdown and frames are capped by ws.
+ */
+export default fp(phoenixTransport, { name: 'phoenix-transport', fastify: '5.x' })

@@ -1,0 +1,203 @@
+/**
+ * Turns a room's mutations into `entities_diff` messages on a clock (the patch rate), not
+ * per event: every mutation of a sync window is folded into at most one change per entity.
+ *
+ * A diff is applied as: creates (replace the entity), then updates (merged into the entity;
+ * the database ignores an update of an entity it does not have), then deletes. Folding follows
+ * from that. With `c` the components of a create, `u` of an update and `a ⊕ b` a merge where
+ * b's values win:
+ *
+ * | pending \ next | create c2 | update u                    | delete         |
+ * |----------------|-----------|-----------------------------|----------------|
+ * | (none)         | create c2 | update u                    | delete         |
+ * | create c       | create c2 | create c ⊕ u                | create c, then delete |
+ * | update v       | create c2 | update v ⊕ u                | update v, then delete |
+ * | delete         | create c2 | delete (the update dropped) | delete         |
+ *
+ * So a create always wins (it replaces whatever the entity was, which is also why delete →
+ * create is just the create), an update merges into what is pending unless the entity is gone,
+ * and a delete keeps what came before it in the window: the entity is both in creates (or
+ * updates) and in deletes, which applies as that change, then the delete. Soft-deleted rows thus
+ * keep their last values (a user who moves and leaves within one window resumes where they
+ * left), and a create → delete still deletes an entity that existed before the window. Each
+ * result is exactly what applying the two changes one after the other would do, so the same
+ * rules merge whole diffs
+ * (see `mergeDiffs`, used by the persistence queue when it is full).
+ */
+import type { Components, EntitiesDiff, EntityMap } from '../db/types.ts'
+import type { Clock } from './clock.ts'
+import type { PubSub } from './pubsub.ts'
+import type { Mutation } from './state-mutation.ts'
+import { topics } from './topics.ts'
+
+type Change = { op: 'create' | 'update', components: Components }
+/** A delete remembers the change before it in the window, which is applied first. */
+type Pending = Change | { op: 'delete', before: Change | null }
+
+/** One cell of the table above. Never mutates its inputs. */
+function coalesce (pending: Pending | undefined, next: Mutation): Pending {
+  if (next.op === 'create') return { op: 'create', components: next.components }
+  if (next.op === 'delete') return { op: 'delete', before: pending === undefined ? null : pending.op === 'delete' ? pending.before : pending }
+  if (pending === undefined) return { op: 'update', components: next.components }
+  if (pending.op === 'delete') return pending
+  return { op: pending.op, components: { ...pending.components, ...next.components } }
+}
+
+// Ids are untrusted: defineProperty keeps an id such as "__proto__" an ordinary key.
+function put (target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+const emptyDiff = (): EntitiesDiff => ({ creates: {}, updates: {}, deletes: {} })
+
+/** Pending changes, at most one per entity, folded with the table above. */
+export class Coalescer {
+  readonly #pending = new Map<string, Pending>()
+
+  add (mutation: Mutation): void {
+    this.#pending.set(mutation.entityId, coalesce(this.#pending.get(mutation.entityId), mutation))
+  }
+
+  /** Entities with a pending change. */
+  get size (): number {
+    return this.#pending.size
+  }
+
+  /** The pending changes as one diff, or null when there are none; empties the coalescer. */
+  take (): EntitiesDiff | null {
+    if (this.#pending.size === 0) return null
+    const diff = emptyDiff()
+    for (const [id, pending] of this.#pending) {
+      const change = pending.op === 'delete' ? pending.before : pending
+      if (change) put(change.op === 'create' ? diff.creates : diff.updates, id, change.components)
+      if (pending.op === 'delete') put(diff.deletes, id, true)
+    }
+    this.#pending.clear()
+    return diff
+  }
+}
+
+/** A diff as the sequence of mutations it stands for: creates, then updates, then deletes. */
+function * diffMutations (diff: EntitiesDiff): Generator<Mutation> {
+  for (const [entityId, components] of Object.entries(diff.creates)) yield { op: 'create', entityId, components }
+  for (const [entityId, components] of Object.entries(diff.updates)) yield { op: 'update', entityId, components }
+  for (const entityId of Object.keys(diff.deletes)) yield { op: 'delete', entityId }
+}
+
+/** One diff equivalent to applying `diffs` in order. */
+export function mergeDiffs (diffs: EntitiesDiff[]): EntitiesDiff {
+  const coalescer = new Coalescer()
+  for (const diff of diffs) for (const mutation of diffMutations(diff)) coalescer.add(mutation)
+  return coalescer.take() ?? emptyDiff()
+}
+
+/** One diff per entity, together equivalent to `diff` (entities are independent). */
+export function splitByEntity (diff: EntitiesDiff): EntitiesDiff[] {
+  const parts = new Map<string, EntitiesDiff>()
+  for (const section of ['creates', 'updates', 'deletes'] as const) {
+    for (const [id, value] of Object.entries(diff[section])) {
+      let part = parts.get(id)
+      if (!part) parts.set(id, part = emptyDiff())
+      put(part[section], id, value)
+    }
+  }
+  return [...parts.values()]
+}
+
+/** `world` after `diffs`, with the database's semantics (an update only touches a live entity). */
+export function applyDiffs (world: EntityMap, diffs: EntitiesDiff[]): EntityMap {
+  const entities = new Map(Object.entries(world))
+  for (const diff of diffs) {
+    for (const [id, components] of Object.entries(diff.creates)) entities.set(id, { ...components })
+    for (const [id, components] of Object.entries(diff.updates)) {
+      const live = entities.get(id)
+      if (live) entities.set(id, { ...live, ...components })
+    }
+    for (const id of Object.keys(diff.deletes)) entities.delete(id)
+  }
+  const result: EntityMap = {}
+  for (const [id, components] of entities) put(result, id, components)
+  return result
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+export function isEntitiesDiff (value: unknown): value is EntitiesDiff {
+  if (!isMap(value) || !isMap(value.creates) || !isMap(value.updates) || !isMap(value.deletes)) return false
+  return Object.values(value.creates).every(isMap) && Object.values(value.updates).every(isMap)
+}
+
+export interface EntitiesDiffOptions {
+  roomId: string
+  pubsub: PubSub
+  clock: Clock
+  syncIntervalMs: number
+  /** Called when an emit fails (the room treats it as a crash). */
+  onError: (error: unknown) => void
+}
+
+/**
+ * One per room. Collects mutations and, one sync interval after the first mutation of a
+ * window, emits the folded diff to `room:<id>` as `{ event: 'entities_diff', payload }` (for
+ * sockets) and bare to `entities_diff_stream:<id>` (for persistence). An empty window emits
+ * nothing and arms no timer.
+ */
+export class EntitiesDiffServer {
+  readonly #o: EntitiesDiffOptions
+  readonly #coalescer = new Coalescer()
+  #timer: unknown = null
+  #emitted = 0
+
+  constructor (options: EntitiesDiffOptions) {
+    this.#o = options
+  }
+
+  add (mutations: Iterable<Mutation>): void {
+    for (const mutation of mutations) this.#coalescer.add(mutation)
+    if (this.#timer === null && this.#coalescer.size > 0) {
+      this.#timer = this.#o.clock.setTimeout(() => {
+        this.#timer = null
+        this.flush().catch(this.#o.onError)
+      }, this.#o.syncIntervalMs)
+    }
+  }
+
+  /**
+   * Emits what is pending now. Resolves with the diff (null when there was nothing) once
+   * local subscribers have it; rejects when the pubsub refuses it.
+   */
+  async flush (): Promise<EntitiesDiff | null> {
+    this.#cancelTimer()
+    const diff = this.#coalescer.take()
+    if (!diff) return null
+    this.#emitted++
+    // Persistence first: if the socket broadcast then fails, the room crashes, and rejoining
+    // clients read a world that already includes this diff.
+    const persisted = this.#o.pubsub.broadcast(topics.entitiesDiffStream(this.#o.roomId), diff)
+    const pushed = this.#o.pubsub.broadcast(topics.room(this.#o.roomId), { event: 'entities_diff', payload: diff })
+    await Promise.all([persisted, pushed])
+    return diff
+  }
+
+  /** Entities with a change waiting for the next emit. */
+  get pendingEntities (): number {
+    return this.#coalescer.size
+  }
+
+  /** Diffs emitted so far. */
+  get emitted (): number {
+    return this.#emitted
+  }
+
+  /** Cancels the timer; pending changes stay until `flush`. */
+  stop (): void {
+    this.#cancelTimer()
+  }
+
+  #cancelTimer (): void {
+    if (this.#timer === null) return
+    this.#o.clock.clearTimeout(this.#timer)
+    this.#timer = null
+  }
+}

@@ -1,0 +1,231 @@
+import type { EntitiesDiff } from '../db/types.ts'
+import type { Clock } from './clock.ts'
+import { isEntitiesDiff, mergeDiffs, splitByEntity } from './entities-diff.ts'
+import type { Logger } from './logger.ts'
+import type { PubSub } from './pubsub.ts'
+import { topics } from './topics.ts'
+
+/** What persistence needs from the rooms data module. */
+export interface DiffStore {
+  updateEntities: (roomId: string, diff: EntitiesDiff) => Promise<void>
+}
+
+export interface PersistenceOptions {
+  /** Diffs waiting behind the one being written before new ones are merged into the last. Default 1000. */
+  maxQueue?: number
+  /** Attempts at a diff the database rejects as invalid data before giving up on it. Default 3. */
+  maxAttempts?: number
+  /** First retry delay; doubles per failed attempt. Default 50 ms. */
+  initialBackoffMs?: number
+  /** Longest retry delay. Default 5000 ms. */
+  maxBackoffMs?: number
+}
+
+export interface PersistenceStats {
+  /** Diffs not yet written, the one being written included. */
+  queueDepth: number
+  /** Age of the oldest unwritten diff, ms (0 when the queue is empty). */
+  lagMs: number
+  /** Successful writes. */
+  writes: number
+  /** Failed write attempts. */
+  failures: number
+  /** Diffs given up on (rejected as invalid data maxAttempts times). */
+  dropped: number
+  /** Diffs merged into the queue's last entry because the queue was full. */
+  merged: number
+}
+
+interface Entry {
+  diff: EntitiesDiff
+  enqueuedAt: number
+  attempts: number
+}
+
+/**
+ * Postgres rejects the data itself (class 22 data exception, e.g. invalid JSON text such as
+ * "\u0000"; class 23 integrity violation, e.g. the room was deleted): trying again cannot help.
+ * The SQLSTATE sits on the driver error, which Prisma wraps in `meta.driverAdapterError`.
+ */
+export function isDataRejection (error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const queue = [error]
+  while (queue.length > 0) {
+    const e = queue.shift()
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue
+    seen.add(e)
+    const { code, originalCode, cause, meta } = e as Record<string, unknown>
+    for (const value of [originalCode, code]) {
+      if (typeof value === 'string' && /^2[23][0-9A-Z]{3}$/.test(value)) return true
+    }
+    queue.push(cause, (meta as Record<string, unknown> | undefined)?.driverAdapterError)
+  }
+  return false
+}
+
+export interface EntitiesStateOptions extends PersistenceOptions {
+  roomId: string
+  store: DiffStore
+  pubsub: PubSub
+  clock: Clock
+  logger: Logger
+  /** Called when a message cannot be taken in (the room treats it as a crash). */
+  onError: (error: unknown) => void
+}
+
+/**
+ * One per room: writes every diff from `entities_diff_stream:<id>` to the database, strictly
+ * in order, one transaction at a time, never holding up the room (diffs queue meanwhile).
+ *
+ * - A failed write is retried after an exponential backoff; later diffs wait, so order holds.
+ * - When `maxQueue` diffs are waiting, a new one is merged into the last waiting one with the
+ *   EntitiesDiff folding rules: memory stays bounded, nothing is dropped.
+ * - A diff the database rejects as invalid data (see `isDataRejection`) would otherwise block
+ *   the room's persistence forever. After `maxAttempts` such rejections a diff touching several
+ *   entities is split into one diff per entity, so one client's bad value cannot cost everyone
+ *   else's changes; a single-entity diff is then logged at error, with the diff, and dropped.
+ *   Any other failure (connection lost, database restarting) is retried without limit: an
+ *   outage must not lose data, and the queue bound keeps memory in check meanwhile.
+ *
+ * A write whose commit succeeded but whose reply was lost is written again; that is harmless
+ * because applying a diff twice in a row leaves the same world as applying it once.
+ */
+export class EntitiesStateServer {
+  readonly #o: Required<EntitiesStateOptions>
+  readonly #queue: Entry[] = []
+  readonly #idle: Array<() => void> = []
+  readonly #watchers = new Set<EntitiesDiff[]>()
+  readonly #stats = { writes: 0, failures: 0, dropped: 0, merged: 0 }
+  #busy = false
+  #retryTimer: unknown = null
+  #unsubscribe: (() => void) | null = null
+  #stopped = false
+
+  constructor (options: EntitiesStateOptions) {
+    this.#o = { maxQueue: 1000, maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 5000, ...definedOnly(options) }
+  }
+
+  start (): void {
+    this.#unsubscribe = this.#o.pubsub.subscribe(topics.entitiesDiffStream(this.#o.roomId), (message) => {
+      try {
+        this.enqueue(message)
+      } catch (err) {
+        this.#o.onError(err)
+      }
+    })
+  }
+
+  /** Queues a diff for writing (the stream subscription calls this). */
+  enqueue (diff: unknown): void {
+    if (this.#stopped) throw new Error(`persistence of room ${this.#o.roomId} is stopped`)
+    if (!isEntitiesDiff(diff)) {
+      this.#o.logger.error({ roomId: this.#o.roomId, diff }, 'ignoring a malformed entities diff')
+      return
+    }
+    for (const seen of this.#watchers) seen.push(diff)
+    const waiting = this.#queue.length - (this.#busy ? 1 : 0)
+    const last = this.#queue[this.#queue.length - 1]
+    if (waiting >= this.#o.maxQueue && last) {
+      last.diff = mergeDiffs([last.diff, diff])
+      this.#stats.merged++
+    } else {
+      this.#queue.push({ diff, enqueuedAt: this.#o.clock.now(), attempts: 0 })
+    }
+    this.#next()
+  }
+
+  /** Resolves when every queued diff has been written (or given up on). */
+  drain (): Promise<void> {
+    if (this.#queue.length === 0 && !this.#busy) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  /**
+   * Starts recording unwritten diffs: the ones queued now and every one arriving until
+   * `stop()`, which returns them oldest first. Applied over a database read made in between,
+   * they give the room's current world (re-applying a diff already written changes nothing).
+   */
+  watch (): { stop: () => EntitiesDiff[] } {
+    const seen = this.#queue.map((entry) => entry.diff)
+    this.#watchers.add(seen)
+    return {
+      stop: () => {
+        this.#watchers.delete(seen)
+        return seen
+      }
+    }
+  }
+
+  stats (): PersistenceStats {
+    const oldest = this.#queue[0]
+    return {
+      queueDepth: this.#queue.length,
+      lagMs: oldest ? Math.max(0, this.#o.clock.now() - oldest.enqueuedAt) : 0,
+      ...this.#stats
+    }
+  }
+
+  /** Stops taking diffs and retrying. Call `drain()` first: whatever is still queued is lost (and logged). */
+  stop (): void {
+    this.#stopped = true
+    this.#unsubscribe?.()
+    if (this.#retryTimer !== null) this.#o.clock.clearTimeout(this.#retryTimer)
+    if (this.#queue.length > 0) {
+      this.#o.logger.error({ roomId: this.#o.roomId, diffs: this.#queue.map((entry) => entry.diff) }, 'stopped with unwritten diffs')
+      this.#queue.length = 0
+    }
+    this.#settleIdle()
+  }
+
+  #next (): void {
+    if (this.#busy || this.#stopped || this.#queue.length === 0) return
+    this.#busy = true
+    void this.#write()
+  }
+
+  async #write (): Promise<void> {
+    const entry = this.#queue[0]
+    try {
+      await this.#o.store.updateEntities(this.#o.roomId, entry.diff)
+      this.#stats.writes++
+      this.#queue.shift()
+    } catch (err) {
+      if (this.#stopped) return
+      this.#stats.failures++
+      entry.attempts++
+      if (!isDataRejection(err) || entry.attempts < this.#o.maxAttempts) {
+        const delay = Math.min(this.#o.initialBackoffMs * 2 ** (entry.attempts - 1), this.#o.maxBackoffMs)
+        this.#o.logger.warn({ err, roomId: this.#o.roomId, attempts: entry.attempts, retryInMs: delay }, 'writing an entities diff failed; will retry')
+        this.#retryTimer = this.#o.clock.setTimeout(() => {
+          this.#retryTimer = null
+          void this.#write()
+        }, delay)
+        return
+      }
+      this.#giveUp(entry, err)
+    }
+    this.#busy = false
+    if (this.#queue.length === 0) this.#settleIdle()
+    else this.#next()
+  }
+
+  #giveUp (entry: Entry, err: unknown): void {
+    const parts = splitByEntity(entry.diff)
+    if (parts.length > 1) {
+      this.#o.logger.warn({ err, roomId: this.#o.roomId, entities: parts.length }, 'the database rejects an entities diff; writing it entity by entity')
+      this.#queue.splice(0, 1, ...parts.map((diff) => ({ diff, enqueuedAt: entry.enqueuedAt, attempts: 0 })))
+      return
+    }
+    this.#stats.dropped++
+    this.#queue.shift()
+    this.#o.logger.error({ err, roomId: this.#o.roomId, diff: entry.diff, attempts: entry.attempts }, 'the database rejects an entities diff; dropping it')
+  }
+
+  #settleIdle (): void {
+    for (const resolve of this.#idle.splice(0)) resolve()
+  }
+}
+
+function definedOnly<T extends object> (options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
+}

@@ -1,0 +1,89 @@
+import { silentLogger, type Logger } from './logger.ts'
+
+/** Called with each message broadcast on a subscribed topic. A returned promise is not awaited. */
+export type MessageHandler = (message: unknown) => void | Promise<void>
+
+/**
+ * Topic-based publish/subscribe between the parts of the runtime and the sockets.
+ * The in-memory implementation is the default; a Redis one can take its place, so
+ * callers rely only on this contract.
+ */
+export interface PubSub {
+  /**
+   * Delivers every message later broadcast on `topic` to `handler`, in broadcast order,
+   * each handler getting its own copy. Returns the function that unsubscribes.
+   */
+  subscribe: (topic: string, handler: MessageHandler) => () => void
+  /**
+   * Sends a JSON-serializable message to every subscriber of `topic`. The returned promise
+   * resolves once the subscribers in this process have been handed the message (their own
+   * async work is not awaited); it rejects when the message cannot be serialized.
+   */
+  broadcast: (topic: string, message: unknown) => void | Promise<void>
+  /** Subscribers of `topic` in this process. */
+  subscriberCount: (topic: string) => number
+}
+
+interface Subscription { readonly handler: MessageHandler }
+
+/**
+ * PubSub inside one process. A message is serialized once at broadcast and parsed for each
+ * subscriber, exactly as a Redis implementation would have to, so no code can come to depend
+ * on sharing objects with the publisher or with other subscribers. Delivery is asynchronous
+ * (a microtask per message), which keeps per-topic order even when a handler broadcasts.
+ * A throwing handler is logged and does not stop delivery to the others.
+ */
+export class MemoryPubSub implements PubSub {
+  readonly #topics = new Map<string, Set<Subscription>>()
+  readonly #log: Logger
+
+  constructor ({ logger = silentLogger }: { logger?: Logger } = {}) {
+    this.#log = logger
+  }
+
+  subscribe (topic: string, handler: MessageHandler): () => void {
+    let subscriptions = this.#topics.get(topic)
+    if (!subscriptions) this.#topics.set(topic, subscriptions = new Set())
+    const subscription: Subscription = { handler }
+    subscriptions.add(subscription)
+    return () => {
+      subscriptions.delete(subscription)
+      if (subscriptions.size === 0 && this.#topics.get(topic) === subscriptions) this.#topics.delete(topic)
+    }
+  }
+
+  broadcast (topic: string, message: unknown): Promise<void> {
+    let json: string | undefined
+    try {
+      json = JSON.stringify(message)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (json === undefined) return Promise.reject(new TypeError(`cannot broadcast ${typeof message} on ${topic}`))
+    const encoded = json
+    return new Promise((resolve) => queueMicrotask(() => {
+      this.#deliver(topic, encoded)
+      resolve()
+    }))
+  }
+
+  subscriberCount (topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0
+  }
+
+  #deliver (topic: string, json: string): void {
+    const subscriptions = this.#topics.get(topic)
+    if (!subscriptions) return
+    // Over a copy, so that a handler subscribing during delivery only gets later messages;
+    // one unsubscribed by an earlier handler is skipped.
+    for (const subscription of [...subscriptions]) {
+      if (!subscriptions.has(subscription)) continue
+      try {
+        const result = subscription.handler(JSON.parse(json))
+        if (result instanceof Promise) result.catch((err: unknown) => this.#log.error({ err, topic }, 'pubsub subscriber failed'))
+      } catch (err) {
+        this.#log.error({ err, topic }, 'pubsub subscriber failed')
+      }
+    }
+  }
+}

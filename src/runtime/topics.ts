@@ -1,0 +1,9 @@
+/** PubSub topic names, one place so publishers and subscribers cannot drift apart. */
+export const topics = {
+  /** What sockets subscribe to: `{ event, payload }` pushes such as `entities_diff`. */
+  room: (roomId: string) => `room:${roomId}`,
+  /** Room events (`{ event, payload }`), what happens in the room; the room server consumes them. */
+  roomStream: (roomId: string) => `room_stream:${roomId}`,
+  /** Every emitted EntitiesDiff, bare, for persistence. */
+  entitiesDiffStream: (roomId: string) => `entities_diff_stream:${roomId}`
+} as const

@@ -1,0 +1,73 @@
+import fp from 'fastify-plugin'
+import fastifyFormbody from '@fastify/formbody'
+import type { FastifyInstance } from 'fastify'
+import { assertLifecycle, defaultLifecycle, type RoomLifecycle } from './lifecycle.ts'
+import { RoomDirectory } from './room-directory.ts'
+import sessionPlugin from './session.ts'
+import securityPlugin from './security.ts'
+import viewsPlugin from './views.ts'
+import { setErrorPages } from './error-pages.ts'
+import roomRoutes from './routes/rooms.ts'
+import sessionRoutes from './routes/session.ts'
+import eventRoutes from './routes/events.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Live occupancy and room changes, for the room list; the socket layer reports occupancy. */
+    roomDirectory: RoomDirectory
+  }
+}
+
+export interface WebPluginOptions {
+  /**
+   * The room runtime's hooks: showing a room starts it, deleting stops it first, the reset
+   * button resets it. Default: start/stop do nothing, reset rewrites the stored world
+   * (rooms.replaceEntitiesWithInitialSnapshot).
+   */
+  lifecycle?: RoomLifecycle
+  /** Interval of the `/rooms/events` heartbeat comment, in ms (default 15 000). */
+  sseHeartbeatMs?: number
+}
+
+const DEFAULT_SSE_HEARTBEAT_MS = 15_000
+
+interface PagesOptions {
+  lifecycle: RoomLifecycle
+  heartbeatMs: number
+}
+
+// Sessions, security headers, views and routes stay in this scope: the socket and any API
+// routes registered elsewhere are not touched by them.
+async function pages (fastify: FastifyInstance, opts: PagesOptions): Promise<void> {
+  await fastify.register(fastifyFormbody)
+  await fastify.register(sessionPlugin)
+  await fastify.register(securityPlugin)
+  await fastify.register(viewsPlugin)
+  setErrorPages(fastify)
+  await fastify.register(roomRoutes, { lifecycle: opts.lifecycle })
+  await fastify.register(sessionRoutes)
+  await fastify.register(eventRoutes, { heartbeatMs: opts.heartbeatMs })
+}
+
+/**
+ * The web front end: room list, room forms, the room page, the visitor's session and the
+ * live room list stream. Decorates the root instance with `roomDirectory`, which is
+ * visible to every plugin (including ones registered before this one, at request time).
+ */
+async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Promise<void> {
+  if (opts.lifecycle !== undefined) assertLifecycle(opts.lifecycle)
+  const heartbeatMs = opts.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS
+  if (!Number.isFinite(heartbeatMs) || heartbeatMs <= 0) {
+    throw new TypeError(`web plugin: "sseHeartbeatMs" must be a positive number of milliseconds, got ${String(opts.sseHeartbeatMs)}`)
+  }
+
+  fastify.decorate('roomDirectory', new RoomDirectory({
+    onListenerError: (err, event) => { fastify.log.error({ err, event: event.type }, 'room directory listener failed') }
+  }))
+  await fastify.register(pages, {
+    lifecycle: opts.lifecycle ?? defaultLifecycle(fastify.rooms),
+    heartbeatMs
+  })
+}
+
+export default fp(webPlugin, { name: 'web', fastify: '5.x', dependencies: ['database'] })

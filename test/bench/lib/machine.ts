@@ -1,0 +1,54 @@
+/**
+ * The machine's CPU as a whole (Linux /proc/stat), to see work that is not the bench's: other
+ * processes competing for the two cores make latency figures meaningless, so the bench waits
+ * for a quiet machine and reports what else ran during each measuring window.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface CpuTimes {
+  /** ms of CPU busy (user, nice, system, irq, softirq), all cores. */
+  busyMs: number
+  /** ms stolen by the hypervisor, all cores. */
+  stealMs: number
+  at: number
+}
+
+const TICK_MS = 10
+
+export function cpuTimes (): CpuTimes | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number)
+    return { busyMs: (user + nice + system + irq + softirq) * TICK_MS, stealMs: (steal ?? 0) * TICK_MS, at: performance.now() }
+  } catch {
+    return null
+  }
+}
+
+/** Busy CPU since `from`, percent of one core (so up to 100 × cores), and steal likewise. */
+export function cpuSince (from: CpuTimes | null): { busyPercent: number, stealPercent: number } {
+  const to = cpuTimes()
+  if (!from || !to) return { busyPercent: NaN, stealPercent: NaN }
+  const elapsed = to.at - from.at
+  return { busyPercent: 100 * (to.busyMs - from.busyMs) / elapsed, stealPercent: 100 * (to.stealMs - from.stealMs) / elapsed }
+}
+
+/**
+ * Waits until the machine has been quiet (busy below `maxBusyPercent` of one core) over a
+ * `sampleMs` sample, for at most `timeoutMs`. Resolves with the last busy figure.
+ */
+export async function waitForQuiet ({ maxBusyPercent = 15, sampleMs = 1500, timeoutMs = 300_000, onWait = (_busy: number) => {} } = {}): Promise<number> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const start = cpuTimes()
+    if (!start) return NaN
+    await sleep(sampleMs)
+    const { busyPercent } = cpuSince(start)
+    if (busyPercent <= maxBusyPercent || performance.now() > deadline) return busyPercent
+    onWait(busyPercent)
+  }
+}
+
+export const cores = (): number => os.availableParallelism()

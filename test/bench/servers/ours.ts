@@ -1,0 +1,40 @@
+/**
+ * xr-rooms itself: the whole app as `npm start` builds it (buildApp), on an embedded PGlite
+ * database in a fresh on-disk directory (the default deployment), logging off.
+ */
+import { buildApp } from '../../../src/app.ts'
+import { Rooms } from '../../../src/db/rooms.ts'
+import { migratedDataDir } from '../../helpers/database.ts'
+import { benchEntities, type BenchServer } from './server.ts'
+
+export const BENCH_SECRET = 'bench-secret-key-base-0123456789-0123456789-0123456789'
+
+export async function startOurs ({ secret = BENCH_SECRET }: { secret?: string } = {}): Promise<BenchServer> {
+  const teardown: Array<() => unknown> = []
+  const { db } = await migratedDataDir({ teardown: (fn) => teardown.push(fn) })
+  const app = await buildApp({ config: { secretKeyBase: secret }, database: db, logger: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('xr-rooms did not listen on a TCP port')
+  const rooms = new Rooms(db.prisma)
+  let next = 0
+  return {
+    port: address.port,
+    createRooms: async (count, entities = 0) => {
+      const ids: string[] = []
+      for (let i = 0; i < count; i++) {
+        // An empty world, so that diffs hold the users alone (as in the other targets). A room
+        // with entities is persistent: a fresh start would otherwise reset it to its snapshot.
+        const room = await rooms.createRoom({ name: `bench ${next++}`, persistent: entities > 0 }, {})
+        if (entities > 0) await rooms.updateEntities(room.id, { creates: benchEntities(entities), updates: {}, deletes: {} })
+        ids.push(room.id)
+      }
+      return ids
+    },
+    close: async () => {
+      await app.close()
+      await db.close()
+      for (const fn of teardown.reverse()) await fn()
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import t, { type Test } from 'tap'
+import type { EntitiesDiff } from '../../src/db/types.ts'
+import { EntitiesStateServer, isDataRejection, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
+import { applyDiffs } from '../../src/runtime/entities-diff.ts'
+import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
+import { testDatabase, databaseKind } from '../helpers/database.ts'
+import { ManualClock } from './fixtures/clock.ts'
+import { captureLogger, ControlledRooms, turn } from './fixtures/helpers.ts'
+
+t.comment(`database: ${databaseKind()}`)
+const db = await testDatabase(t)
+
+const move = (id: string, x: number): EntitiesDiff => ({ creates: {}, updates: { [id]: { x } }, deletes: {} })
+
+async function setup (t: Test, options: PersistenceOptions = {}) {
+  const rooms = new ControlledRooms(db.prisma)
+  const room = await rooms.createRoom({ name: 'persisted' }, { box: { x: 0 }, ball: { x: 0 } })
+  const clock = new ManualClock()
+  const pubsub = new MemoryPubSub()
+  const { logger, lines } = captureLogger()
+  const errors: unknown[] = []
+  const server = new EntitiesStateServer({ roomId: room.id, store: rooms, pubsub, clock, logger, onError: (e) => errors.push(e), ...options })
+  server.start()
+  t.teardown(() => server.stop())
+  return { rooms, room, clock, pubsub, server, lines, errors }
+}
+
+t.test('writes diffs from the stream in order, one transaction at a time', async (t) => {
+  const { rooms, room, pubsub, server, errors } = await setup(t)
+  rooms.hold()
+  const diffs = [1, 2, 3].map((x) => move('box', x))
+  for (const diff of diffs) await pubsub.broadcast(`entities_diff_stream:${room.id}`, diff)
+  await turn()
+  t.equal(rooms.attempts.length, 1, 'the second write waits for the first')
+  t.equal(server.stats().queueDepth, 3)
+  rooms.release()
+  await server.drain()
+  t.same(rooms.written, diffs)
+  t.same((await rooms.entities(room.id)).box, { x: 3 })
+  t.match(server.stats(), { queueDepth: 0, lagMs: 0, writes: 3, failures: 0, dropped: 0 })
+  t.same(errors, [])
+})
+
+t.test('a database that fails N times then recovers: nothing lost, nothing twice, nothing out of order', async (t) => {
+  const { rooms, room, clock, server, lines } = await setup(t)
+  rooms.failNext = 4
+  const diffs = [1, 2, 3, 4, 5].map((x) => move(x % 2 ? 'box' : 'ball', x))
+  for (const diff of diffs) server.enqueue(diff)
+  const drained = server.drain()
+  for (let retry = 0; retry < 4; retry++) await clock.next()
+  await drained
+  t.same(clock.delays, [50, 100, 200, 400], 'exponential backoff')
+  t.same(rooms.written, diffs, 'each diff committed exactly once, in order')
+  t.same(await rooms.entities(room.id), { box: { x: 5 }, ball: { x: 4 } })
+  t.match(server.stats(), { writes: 5, failures: 4, dropped: 0 })
+  t.equal(lines.filter((l) => l.level === 'warn').length, 4, 'each failure is logged')
+})
+
+t.test('connection failures are retried without limit, the backoff capped', async (t) => {
+  const { rooms, clock, server } = await setup(t, { maxAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 300 })
+  rooms.failNext = 6
+  server.enqueue(move('box', 1))
+  const drained = server.drain()
+  for (let retry = 0; retry < 6; retry++) await clock.next()
+  await drained
+  t.same(clock.delays, [100, 200, 300, 300, 300, 300])
+  t.match(server.stats(), { writes: 1, failures: 6, dropped: 0 })
+})
+
+t.test('lag is the age of the oldest unwritten diff', async (t) => {
+  const { rooms, clock, server } = await setup(t)
+  rooms.hold()
+  server.enqueue(move('box', 1))
+  clock.advance(30)
+  server.enqueue(move('box', 2))
+  clock.advance(20)
+  t.match(server.stats(), { queueDepth: 2, lagMs: 50 })
+  rooms.release()
+  await server.drain()
+  t.match(server.stats(), { queueDepth: 0, lagMs: 0, writes: 2 })
+})
+
+t.test('at the queue bound new diffs are merged into the last waiting one, never dropped', async (t) => {
+  const { rooms, room, server } = await setup(t, { maxQueue: 3 })
+  rooms.hold()
+  const diffs: EntitiesDiff[] = [
+    move('box', 1),
+    move('box', 2),
+    move('ball', 3),
+    { creates: { cone: { x: 0 } }, updates: {}, deletes: {} },
+    move('cone', 4),
+    { creates: {}, updates: {}, deletes: { box: true } },
+    move('box', 5),
+    move('ball', 6)
+  ]
+  for (const diff of diffs) server.enqueue(diff)
+  await turn()
+  t.match(server.stats(), { queueDepth: 4, merged: 4 }, 'one being written plus three waiting')
+  const expected = applyDiffs(await rooms.entities(room.id), diffs)
+  rooms.release()
+  await server.drain()
+  t.equal(rooms.written.length, 4)
+  t.same(await rooms.entities(room.id), expected)
+  t.same(expected, { ball: { x: 6 }, cone: { x: 4 } })
+})
+
+t.test('a diff the database rejects does not block later diffs', async (t) => {
+  const { rooms, room, clock, server, lines } = await setup(t)
+  const poison: EntitiesDiff = { creates: {}, updates: { box: { x: 1, label: 'nul \u0000 byte' }, ball: { x: 1 } }, deletes: {} }
+  server.enqueue(move('ball', 0.5))
+  server.enqueue(poison)
+  server.enqueue(move('ball', 2))
+  const drained = server.drain()
+  // Three attempts at the whole diff, then at its poisoned part alone: four backoffs.
+  for (let retry = 0; retry < 4; retry++) await clock.next()
+  await drained
+  t.same(await rooms.entities(room.id), { box: { x: 0 }, ball: { x: 2 } }, 'the good part and the later diff are stored')
+  t.match(server.stats(), { writes: 3, failures: 6, dropped: 1 })
+  const dropped = lines.filter((l) => l.level === 'error')
+  t.equal(dropped.length, 1)
+  t.same(dropped[0].obj.diff, { creates: {}, updates: { box: { x: 1, label: 'nul \u0000 byte' } }, deletes: {} }, 'logged with the diff')
+  t.ok(isDataRejection(dropped[0].obj.err), 'a class 22 data exception')
+})
+
+t.test('a room deleted under its persistence is a permanent rejection too', async (t) => {
+  const { rooms, room, clock, server } = await setup(t, { maxAttempts: 1 })
+  await rooms.deleteRoom(room.id)
+  server.enqueue({ creates: { box: { x: 1 } }, updates: {}, deletes: {} })
+  await server.drain()
+  t.match(server.stats(), { dropped: 1, failures: 1 })
+  t.equal(clock.pending, 0)
+})
+
+t.test('isDataRejection reads SQLSTATE wherever the driver put it', async (t) => {
+  t.ok(isDataRejection({ code: '22P02' }), 'pg DatabaseError')
+  t.ok(isDataRejection({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '22P05' } } } }), 'Prisma over a driver adapter')
+  t.ok(isDataRejection({ meta: { driverAdapterError: { cause: { originalCode: '23503', kind: 'ForeignKeyConstraintViolation' } } } }))
+  t.ok(isDataRejection(new Error('wrapped', { cause: { code: '23505' } })))
+  t.notOk(isDataRejection({ code: 'P2010' }), 'a Prisma code is not an SQLSTATE')
+  t.notOk(isDataRejection({ code: '08006' }), 'connection failure')
+  t.notOk(isDataRejection({ code: '40001' }), 'serialization failure')
+  t.notOk(isDataRejection(new Error('ECONNRESET')))
+  const loop: Record<string, unknown> = {}
+  loop.cause = loop
+  t.notOk(isDataRejection(loop))
+})
+
+t.test('a malformed message on the stream is logged and ignored', async (t) => {
+  const { room, pubsub, server, lines } = await setup(t)
+  await pubsub.broadcast(`entities_diff_stream:${room.id}`, { creates: [] })
+  await pubsub.broadcast(`entities_diff_stream:${room.id}`, { creates: { a: 1 }, updates: {}, deletes: {} })
+  t.equal(server.stats().queueDepth, 0)
+  t.equal(lines.filter((l) => l.level === 'error').length, 2)
+})
+
+t.test('watch reports the unwritten diffs and every one that arrives until stopped', async (t) => {
+  const { rooms, server } = await setup(t)
+  rooms.hold()
+  server.enqueue(move('box', 1))
+  server.enqueue(move('box', 2))
+  const watch = server.watch()
+  server.enqueue(move('box', 3))
+  rooms.release()
+  await server.drain()
+  server.enqueue(move('box', 4))
+  t.same(watch.stop().map((d) => d.updates.box.x), [1, 2, 3, 4])
+  server.enqueue(move('box', 5))
+  await server.drain()
+  t.same(await server.drain(), undefined, 'drain resolves at once when idle')
+})
+
+t.test('a stopped server refuses diffs; stopping with unwritten diffs logs them', async (t) => {
+  const { rooms, server, errors, room, pubsub, lines } = await setup(t)
+  rooms.hold()
+  server.enqueue(move('box', 1))
+  server.enqueue(move('box', 2))
+  server.stop()
+  t.equal(lines.filter((l) => l.level === 'error' && l.msg === 'stopped with unwritten diffs').length, 1)
+  rooms.release()
+  await server.drain()
+  t.throws(() => server.enqueue(move('box', 3)))
+  await pubsub.broadcast(`entities_diff_stream:${room.id}`, move('box', 3))
+  t.same(errors, [], 'unsubscribed: the stream no longer reaches it')
+})
