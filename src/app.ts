@@ -46,21 +46,26 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir))
   await app.register(databasePlugin, { database, closeOnShutdown: opts.database === undefined })
   const redis = redisUrl ? { url: redisUrl, prefix: config.redisPrefix } : undefined
+  // Before the rest, which report to `app.metrics`; its gauges read the others only when scraped.
+  await app.register(opsPlugin, {
+    checkDatabase: () => database.prisma.$queryRaw`SELECT 1`,
+    runtimeStats: () => app.runtime.stats(),
+    socketCount: () => app.phoenix.sockets.size
+  })
   await app.register(runtimePlugin, {
+    onRoomEvent: app.metrics.roomEvent,
     ...opts.runtime,
     rooms: app.rooms,
     redis: redis && { ...redis, leaseTtlMs: config.roomLeaseMs, presentUsers: (roomId) => presentUsers(app.presence, roomId) }
   })
   await app.register(roomChannels, {
+    maxSocketsPerIp: config.maxSocketsPerIp,
+    maxChannelsPerSocket: config.maxChannelsPerSocket,
+    onFrame: (event, bytes) => { if (event === 'entities_diff') app.metrics.diffEmitted(bytes) },
     ...opts.channels,
     redis: redis && { ...redis, processTimeoutMs: config.processTimeoutMs },
     secretKeyBase: config.secretKeyBase,
     onOccupancy: (roomId, count) => app.roomDirectory.setOccupancy(roomId, count)
-  })
-  await app.register(opsPlugin, {
-    checkDatabase: () => database.prisma.$queryRaw`SELECT 1`,
-    runtimeStats: () => app.runtime.stats(),
-    socketCount: () => app.phoenix.sockets.size
   })
   await app.register(webPlugin, {
     ...opts.web,

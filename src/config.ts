@@ -23,6 +23,10 @@ export interface Config {
    * remove its people from presence (PROCESS_TIMEOUT_MS).
    */
   readonly processTimeoutMs: number
+  /** Open realtime connections one client address may hold (MAX_SOCKETS_PER_IP); more get HTTP 429. */
+  readonly maxSocketsPerIp: number
+  /** Topics one connection may join at once (MAX_CHANNELS_PER_SOCKET). */
+  readonly maxChannelsPerSocket: number
   readonly secretKeyBase: string
   readonly logLevel: string
   readonly prettyLogs: boolean
@@ -43,6 +47,13 @@ function parseMs (name: string, value: string | undefined, fallback: number): nu
   if (value === undefined || value === '') return fallback
   const n = Number(value)
   if (!Number.isInteger(n) || n < 100) throw new Error(`${name} must be a whole number of milliseconds >= 100, got "${value}"`)
+  return n
+}
+
+function parseCount (name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a whole number >= 1, got "${value}"`)
   return n
 }
 
@@ -69,6 +80,8 @@ export function loadConfig (env: Env = process.env): Config {
     redisPrefix: env.REDIS_PREFIX || 'xr:',
     roomLeaseMs: parseMs('ROOM_LEASE_MS', env.ROOM_LEASE_MS, 2000),
     processTimeoutMs: parseMs('PROCESS_TIMEOUT_MS', env.PROCESS_TIMEOUT_MS, 5000),
+    maxSocketsPerIp: parseCount('MAX_SOCKETS_PER_IP', env.MAX_SOCKETS_PER_IP, 100),
+    maxChannelsPerSocket: parseCount('MAX_CHANNELS_PER_SOCKET', env.MAX_CHANNELS_PER_SOCKET, 10),
     // A development default keeps `npm start` zero-config; production refuses it above.
     secretKeyBase: secretKeyBase || 'development-secret-key-base-change-me-in-production!',
     logLevel: env.LOG_LEVEL || 'info',

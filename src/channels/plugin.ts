@@ -18,6 +18,10 @@ export interface RoomChannelsOptions {
   /** Passed to the transport (see src/phoenix/transport.ts). */
   maxFrameBytes?: number
   heartbeatTimeoutMs?: number
+  maxSocketsPerIp?: number
+  maxChannelsPerSocket?: number
+  /** Told of every broadcast frame relayed to this process's sockets (for metrics). */
+  onFrame?: (event: string, bytes: number, recipients: number) => void
   /**
    * Presence shared through Redis with the other processes serving the rooms (they share
    * `prefix`); unset keeps it in this process. `processTimeoutMs`: see RedisPresence.
@@ -48,7 +52,7 @@ export async function presentUsers (presence: PresenceTracker, roomId: string): 
 async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions): Promise<void> {
   const { runtime, chat } = fastify
   const log = fastify.log.child({ module: 'room-channels' })
-  const fanout = new RoomFanout<ChannelContext>(runtime.pubsub, log)
+  const fanout = new RoomFanout<ChannelContext>(runtime.pubsub, log, opts.onFrame)
   const presence: PresenceTracker = opts.redis ? await sharedPresence(fastify, opts, opts.redis, fanout, log) : new Presence(broadcaster(fastify, log))
   fastify.decorate('presence', presence)
 
@@ -67,6 +71,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     secretKeyBase: opts.secretKeyBase,
     maxFrameBytes: opts.maxFrameBytes,
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+    maxSocketsPerIp: opts.maxSocketsPerIp,
+    maxChannelsPerSocket: opts.maxChannelsPerSocket,
     channels: [{
       pattern: 'room:*',
       factory: (ctx) => new RoomChannel(ctx, {

@@ -17,8 +17,8 @@ export interface MetricSources {
 export interface OpsMetrics {
   /** The app's own registry (never prom-client's global one), for plugins that add metrics. */
   readonly registry: Registry
-  /** One event taken into a room's stream. */
-  roomEvent: () => void
+  /** One event taken into a room's stream, by name (see RoomServerOptions.onEvent). */
+  roomEvent: (event: string) => void
   /** One entities_diff broadcast, `bytes` long once encoded. */
   diffEmitted: (bytes: number) => void
   /** A diff was written to the database `ms` after it was emitted. */
@@ -71,7 +71,7 @@ export function createMetrics (sources: MetricSources): OpsMetrics {
     }
   }
 
-  const events = new Counter({ name: 'xr_room_events_total', help: 'Events taken into room streams.', registers })
+  const events = new Counter({ name: 'xr_room_events_total', help: 'Events taken by the rooms running here, by event.', labelNames: ['event'], registers })
   const diffBytes = new Histogram({
     name: 'xr_entities_diff_bytes',
     help: 'Size of each entities_diff broadcast, encoded.',
@@ -89,7 +89,7 @@ export function createMetrics (sources: MetricSources): OpsMetrics {
   const amount = (value: number): number | null => Number.isFinite(value) ? Math.max(0, value) : null
   return {
     registry,
-    roomEvent: () => events.inc(),
+    roomEvent: (event) => events.inc({ event }),
     diffEmitted: (bytes) => {
       const value = amount(bytes)
       if (value !== null) diffBytes.observe(value)

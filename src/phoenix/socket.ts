@@ -107,12 +107,16 @@ export class PhoenixSocket {
     return this.handleClose()
   }
 
-  /** The connection is gone: terminate every channel with 'close'. Idempotent; resolves when all have terminated. */
+  /**
+   * The connection is gone: terminate every channel with 'close'. Idempotent; resolves when all
+   * have terminated, including a join that was still running (it ends as soon as it is done).
+   */
   handleClose (): Promise<void> {
     if (this.closed === null) {
       clearTimeout(this.idleTimer)
+      const running = [...this.queues.values()]
       const ending = [...this.channels.values()].map(join => this.end(join, 'close', false))
-      this.closed = Promise.all(ending).then(() => undefined)
+      this.closed = Promise.all([...ending, ...running]).then(() => undefined)
     }
     return this.closed
   }

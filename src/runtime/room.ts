@@ -27,6 +27,11 @@ export interface RoomServerOptions {
   syncIntervalMs: number
   persistence: PersistenceOptions
   mutations: MutationTable
+  /**
+   * Told of each event taken: its name when the mutation table handles it, else "not_handled" or
+   * "invalid_payload" (so that whatever arrives on the stream cannot grow a metric's label set).
+   */
+  onEvent?: (event: string) => void
   /** Called once, on the first error thrown by one of the room's handlers or timers. */
   onCrash: (error: unknown) => void
 }
@@ -89,6 +94,7 @@ export class RoomServer implements Stoppable {
         return
       }
       const result = toMutations(message, this.#o.mutations)
+      this.#o.onEvent?.(result.status === 'ok' ? message.event : result.status)
       if (result.status === 'ok') this.entitiesDiff.add(result.mutations)
       else this.#o.logger.debug({ roomId: this.id, event: message.event, status: result.status }, 'room event causes no mutation')
       this.userSnapshot.observe(message)

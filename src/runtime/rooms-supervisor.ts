@@ -61,6 +61,7 @@ export interface RoomsSupervisorOptions {
   restartWindowMs: number
   persistence: PersistenceOptions
   mutations: MutationTable
+  onRoomEvent?: (event: string) => void
 }
 
 /** `lease_lost`: another process runs the room now (its sockets here stay, served from there). */
@@ -339,6 +340,7 @@ export class RoomsSupervisor {
       syncIntervalMs: this.#o.syncIntervalMs,
       persistence: this.#o.persistence,
       mutations: this.#o.mutations,
+      onEvent: this.#o.onRoomEvent,
       onCrash: (error) => this.#crashed(room, error)
     })
     // Before registering: events arriving during the load would be overwritten by it.

@@ -31,6 +31,8 @@ export interface RoomRuntimeOptions {
   persistence?: PersistenceOptions
   /** Extra or replacement entries for the state-mutation table. */
   mutations?: MutationTable
+  /** Told of every event a running room takes (see RoomServerOptions.onEvent), e.g. for metrics. */
+  onRoomEvent?: (event: string) => void
 }
 
 export interface RuntimeCluster {
@@ -123,7 +125,8 @@ export class RoomRuntime {
       maxRestarts: options.maxRestarts ?? 3,
       restartWindowMs: options.restartWindowMs ?? 5000,
       persistence: options.persistence ?? {},
-      mutations: { ...stateMutations, ...options.mutations }
+      mutations: { ...stateMutations, ...options.mutations },
+      onRoomEvent: options.onRoomEvent
     })
   }
 

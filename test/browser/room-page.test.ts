@@ -206,11 +206,8 @@ t.test('the room page in headless Chromium', { skip: missing ?? false }, async t
     t.pass("Bob's page has parent null")
     await bob.page.waitForFunction((id) => window.xr.scene!.getTransformNodeByName(`entity:${id}`)?.parent === null, held!)
     t.pass("and no longer draws it in Alice's hand")
-    // Known bug: the client puts the object down at its hand but does not tell the server where
-    // (user_released without `position`), so everyone else sees it jump back to where it was picked up.
     const [here, there] = await Promise.all([alice, bob].map(p => p.page.evaluate((id) => window.xr.entities()[id].position as Vec3, held!)))
-    t.ok(distance(here, there) < 0.01, `Bob sees it where Alice let go (Alice: ${JSON.stringify(here)}, Bob: ${JSON.stringify(there)})`,
-      { todo: 'src/client/scene/grab.ts release() sends user_released without position' })
+    t.ok(distance(here, there) < 0.01, `Bob sees it where Alice let go (Alice: ${JSON.stringify(here)}, Bob: ${JSON.stringify(there)})`)
   })
 
   await t.test('without WebGL: a clear message, chat and presence still work', async t => {

@@ -94,8 +94,11 @@ t.test('10,000 hostile frames: no crash, no leak, the good clients keep playing'
   t.same(await push(mover.channel, 'ping', { still: 'here' }), { status: 'ok', response: { still: 'here' } })
   t.same((await push(observer.channel, 'new_message', { content: 'all good' })).status, 'ok', 'chat still works')
 
+  const fuzzerSockets = [...server.app.phoenix.sockets].filter(s => s.userId?.startsWith('fuzzer'))
   for (const raw of fuzzers) raw.ws.close()
   await Promise.all(fuzzers.map(raw => raw.waitClose()))
+  // Until the server has finished with them too: a join may still have been running.
+  await Promise.all(fuzzerSockets.map(s => s.handleClose()))
   await observer.until('only the good clients left in presence', () => observer.people.length === 2 && observer.people.every(p => ['olga', 'maria'].includes(p.id)))
   t.equal(server.app.phoenix.sockets.size, 2, 'no socket left behind')
   t.equal(server.app.runtime.pubsub.subscriberCount(topic), 1, 'one fanout subscription for the room')

@@ -76,10 +76,11 @@ export class Grabber {
   release (hand: Hand): boolean {
     const id = this.held(hand)
     if (id === null) return false
-    if (!this.#o.sendEvent(CLIENT_EVENTS.released, { target_id: id, hand })) return false
-    // Leave it where the hand let go (the server is expected to store the same).
+    // Leave it where the hand let go, here and for everyone else.
     const p = this.#o.handPosition(hand)
-    this.#o.world.applyChanges(this.#o.store.update(id, { parent: null, position: [p.x, p.y, p.z] }))
+    const position: [number, number, number] = [p.x, p.y, p.z]
+    if (!this.#o.sendEvent(CLIENT_EVENTS.released, { target_id: id, hand, position })) return false
+    this.#o.world.applyChanges(this.#o.store.update(id, { parent: null, position }))
     return true
   }
 
