@@ -11,8 +11,12 @@ export function runtimeLifecycle (supervisor: RoomsSupervisor, rooms: Rooms): Ro
     stopRoom: async (roomId) => { await supervisor.stopRoom(roomId) },
     resetRoom: async (roomId) => {
       if (!supervisor.room(roomId)) {
-        await rooms.replaceEntitiesWithInitialSnapshot(roomId)
-        return
+        if (!supervisor.clustered) {
+          await rooms.replaceEntitiesWithInitialSnapshot(roomId)
+          return
+        }
+        // It may run in another process: this finds it there, or runs it here.
+        await supervisor.startRoom(roomId)
       }
       // A running room resets through its own event stream, so the reset is ordered with
       // everyone's moves, reaches every member as one diff, and keeps present people's avatars.

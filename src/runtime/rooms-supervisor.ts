@@ -317,6 +317,11 @@ export class RoomsSupervisor {
     return this.#closing
   }
 
+  /** True when other processes may run this process's rooms (a cluster). */
+  get clustered (): boolean {
+    return this.#o.cluster !== undefined
+  }
+
   /** Refuses new rooms and events, then stops every room, writing all pending diffs. */
   async close (): Promise<void> {
     this.#closing = true

@@ -5,6 +5,7 @@ import type { EntityMap } from '../../src/db/types.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import type { PresentUser, RoomLifecycleEvents, RoomsSupervisor } from '../../src/runtime/rooms-supervisor.ts'
 import { RoomRuntime } from '../../src/runtime/runtime.ts'
+import { runtimeLifecycle } from '../../src/channels/room-lifecycle.ts'
 import { ManualClock } from './fixtures/clock.ts'
 import { captureLogger, collect, ControlledRooms, head } from './fixtures/helpers.ts'
 import { LeaseTable } from './fixtures/memory-leases.ts'
@@ -207,6 +208,25 @@ t.test('a room deleted through one process ends in every process', async (t) => 
   t.equal(leases.holder(roomId), undefined)
   await settle()
   t.equal(cHeard, false, 'c, which never served it, has nothing to stop')
+})
+
+t.test('a reset through a process that does not run the room goes through the owner\'s stream', async (t) => {
+  const { roomId, pubsub, processes: [a, b] } = await cluster(t, ['a', 'b'])
+  await a!.supervisor.startRoom(roomId)
+  await a!.supervisor.dispatch(roomId, joined('bob'))
+  await a!.supervisor.dispatch(roomId, { event: 'user_released', payload: { user_id: 'bob', target_id: 'ball', position: [5, 5, 5] } })
+  await a!.supervisor.flush(roomId)
+  t.same((await b!.supervisor.entities(roomId)).ball?.position, [5, 5, 5], 'the ball was moved')
+
+  const pushes = collect(pubsub, `room:${roomId}`)
+  await runtimeLifecycle(b!.supervisor, b!.rooms).resetRoom(roomId)
+  await a!.supervisor.flush(roomId)
+  const diff = pushes.at(-1) as { payload: { creates: EntityMap } } | undefined
+  t.same(diff?.payload.creates.ball?.position, [1, 1, 1], 'every socket is sent the ball back at its start')
+  const after = await a!.supervisor.entities(roomId)
+  t.same(after.ball?.position, [1, 1, 1], 'the owner\'s world is reset')
+  t.ok(after.bob?.avatar, 'and bob, who is still there, keeps his avatar')
+  t.equal(b!.runtime.stats().rooms.length, 0, 'b still runs nothing')
 })
 
 t.test('the owner keeps a room running while people are in it elsewhere', async (t) => {
