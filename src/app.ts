@@ -68,6 +68,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
     onOccupancy: (roomId, count) => app.roomDirectory.setOccupancy(roomId, count)
   })
   await app.register(webPlugin, {
+    directoryPubsub: redis && app.runtime.pubsub,
     ...opts.web,
     lifecycle: opts.web?.lifecycle ?? runtimeLifecycle(app.runtime.supervisor, app.rooms)
   })

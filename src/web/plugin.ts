@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance } from 'fastify'
 import { assertLifecycle, defaultLifecycle, type RoomLifecycle } from './lifecycle.ts'
+import type { PubSub } from '../runtime/pubsub.ts'
 import { RoomDirectory } from './room-directory.ts'
 import sessionPlugin from './session.ts'
 import securityPlugin from './security.ts'
@@ -27,6 +28,8 @@ export interface WebPluginOptions {
   lifecycle?: RoomLifecycle
   /** Interval of the `/rooms/events` heartbeat comment, in ms (default 15 000). */
   sseHeartbeatMs?: number
+  /** Carries room list changes to the other processes serving the rooms (see RoomDirectoryOptions.pubsub). */
+  directoryPubsub?: PubSub
 }
 
 const DEFAULT_SSE_HEARTBEAT_MS = 15_000
@@ -61,9 +64,13 @@ async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Pro
     throw new TypeError(`web plugin: "sseHeartbeatMs" must be a positive number of milliseconds, got ${String(opts.sseHeartbeatMs)}`)
   }
 
-  fastify.decorate('roomDirectory', new RoomDirectory({
-    onListenerError: (err, event) => { fastify.log.error({ err, event: event.type }, 'room directory listener failed') }
-  }))
+  const directory = new RoomDirectory({
+    pubsub: opts.directoryPubsub,
+    onListenerError: (err, event) => { fastify.log.error({ err, event: event.type }, 'room directory listener failed') },
+    onShareError: (err, event) => { fastify.log.warn({ err, event: event.type }, 'room change not shared with the other processes') }
+  })
+  fastify.decorate('roomDirectory', directory)
+  fastify.addHook('onClose', async () => { directory.close() })
   await fastify.register(pages, {
     lifecycle: opts.lifecycle ?? defaultLifecycle(fastify.rooms),
     heartbeatMs

@@ -1,3 +1,5 @@
+import type { PubSub } from '../runtime/pubsub.ts'
+
 /** What the room list shows of a room. */
 export interface RoomSummary {
   id: string
@@ -17,19 +19,61 @@ export type DirectoryListener = (event: DirectoryEvent) => void
 export interface RoomDirectoryOptions {
   /** Called when a listener throws; the other listeners still get the event. */
   onListenerError?: (err: unknown, event: DirectoryEvent) => void
+  /**
+   * Shared with the other processes serving the rooms (the runtime's Redis pubsub): room
+   * changes announced in any of them reach the listeners of all. Unset: this process only.
+   */
+  pubsub?: PubSub
+  /** Called when an announcement could not be shared (it still reaches this process). */
+  onShareError?: (err: unknown, event: DirectoryEvent) => void
 }
 
+const CHANGES_TOPIC = 'room_directory'
+const CHANGE_TYPES = new Set(['room_created', 'room_updated', 'room_deleted'])
+
+const isRoomChange = (message: unknown): message is DirectoryEvent =>
+  typeof message === 'object' && message !== null && CHANGE_TYPES.has((message as { type?: unknown }).type as string)
+
 /**
- * Who is where, and which rooms come and go, for the live room list. In memory, per process:
- * the socket layer reports occupancy with `setOccupancy`, the page routes publish room changes.
+ * Who is where, and which rooms come and go, for the live room list. The socket layer reports
+ * occupancy with `setOccupancy` (each process counts from the shared presence itself); the page
+ * routes `announce` room changes, which go to every process when a `pubsub` is shared.
  */
 export class RoomDirectory {
   private readonly counts = new Map<string, number>()
   private readonly listeners = new Set<DirectoryListener>()
   private readonly onListenerError: NonNullable<RoomDirectoryOptions['onListenerError']>
+  private readonly onShareError: NonNullable<RoomDirectoryOptions['onShareError']>
+  private readonly pubsub: PubSub | undefined
+  private readonly unsubscribe: () => void
 
   constructor (opts: RoomDirectoryOptions = {}) {
     this.onListenerError = opts.onListenerError ?? (() => {})
+    this.onShareError = opts.onShareError ?? (() => {})
+    this.pubsub = opts.pubsub
+    this.unsubscribe = this.pubsub?.subscribe(CHANGES_TOPIC, (message) => {
+      if (isRoomChange(message)) this.publish(message)
+    }) ?? (() => {})
+  }
+
+  /**
+   * A room was created, changed or deleted here: tells this process's listeners and, with a
+   * shared pubsub, every other process's (this one hears it back from the pubsub). Never
+   * rejects: the change itself is done, and a lost announcement only leaves lists stale.
+   */
+  async announce (event: DirectoryEvent): Promise<void> {
+    if (!this.pubsub) return this.publish(event)
+    try {
+      await this.pubsub.broadcast(CHANGES_TOPIC, event)
+    } catch (err) {
+      this.onShareError(err, event)
+      this.publish(event)
+    }
+  }
+
+  /** Stops hearing other processes' announcements. */
+  close (): void {
+    this.unsubscribe()
   }
 
   /** Records how many people are in the room now; publishes an `occupancy` event when it changes. */

@@ -94,7 +94,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
   fastify.post('/rooms', form, async (request, reply) => {
     const room = await submitForm(request, reply, null, async (values) => await rooms.createRoom(values))
     if (!room) return reply
-    roomDirectory.publish({ type: 'room_created', room: roomSummary(room) })
+    await roomDirectory.announce({ type: 'room_created', room: roomSummary(room) })
     setFlash(request, 'notice', `Room “${room.name}” created.`)
     return reply.redirect(`/rooms/${room.id}`, 303)
   })
@@ -126,7 +126,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
     const existing = await rooms.getRoomOrThrow(request.params.id)
     const room = await submitForm(request, reply, existing, async (values) => await rooms.updateRoom(existing.id, values))
     if (!room) return reply
-    roomDirectory.publish({ type: 'room_updated', room: roomSummary(room) })
+    await roomDirectory.announce({ type: 'room_updated', room: roomSummary(room) })
     setFlash(request, 'notice', 'Room saved.')
     return reply.redirect(`/rooms/${room.id}`, 303)
   })
@@ -136,7 +136,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
     // Stop first: nobody may keep writing into a room that is being deleted.
     await lifecycle.stopRoom(room.id)
     await rooms.deleteRoom(room.id)
-    roomDirectory.publish({ type: 'room_deleted', room_id: room.id })
+    await roomDirectory.announce({ type: 'room_deleted', room_id: room.id })
     setFlash(request, 'notice', `Room “${room.name}” deleted.`)
     return reply.redirect('/rooms', 303)
   })
