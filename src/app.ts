@@ -55,6 +55,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   await app.register(runtimePlugin, {
     onRoomEvent: app.metrics.roomEvent,
     ...opts.runtime,
+    persistence: { onWritten: app.metrics.persistLag, ...opts.runtime?.persistence },
     rooms: app.rooms,
     redis: redis && { ...redis, leaseTtlMs: config.roomLeaseMs, presentUsers: (roomId) => presentUsers(app.presence, roomId) }
   })

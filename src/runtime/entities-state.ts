@@ -19,6 +19,8 @@ export interface PersistenceOptions {
   initialBackoffMs?: number
   /** Longest retry delay. Default 5000 ms. */
   maxBackoffMs?: number
+  /** Told, for each diff written, how long after its emission that was (ms), e.g. for metrics. */
+  onWritten?: (lagMs: number) => void
 }
 
 export interface PersistenceStats {
@@ -91,7 +93,7 @@ export interface EntitiesStateOptions extends PersistenceOptions {
  * because applying a diff twice in a row leaves the same world as applying it once.
  */
 export class EntitiesStateServer {
-  readonly #o: Required<EntitiesStateOptions>
+  readonly #o: Required<Omit<EntitiesStateOptions, 'onWritten'>> & Pick<EntitiesStateOptions, 'onWritten'>
   readonly #queue: Entry[] = []
   readonly #idle: Array<() => void> = []
   readonly #watchers = new Set<EntitiesDiff[]>()
@@ -189,6 +191,7 @@ export class EntitiesStateServer {
       await this.#o.store.updateEntities(this.#o.roomId, entry.diff)
       this.#stats.writes++
       this.#queue.shift()
+      this.#o.onWritten?.(this.#o.clock.now() - entry.enqueuedAt)
     } catch (err) {
       if (this.#stopped) return
       this.#stats.failures++

@@ -20,4 +20,8 @@ t.test('room events and entities_diff broadcasts show in /metrics', async (t) =>
   t.ok((sample(body, 'xr_entities_diff_bytes_count') ?? 0) >= 1, 'the diffs carrying them were counted (joins and move may share one)')
   t.ok((sample(body, 'xr_entities_diff_bytes_sum') ?? 0) > 100, 'with their encoded size')
   t.equal(sample(body, 'xr_sockets_open'), 2)
+
+  await server.app.runtime.supervisor.flush(server.roomId)
+  const written = (await server.app.inject('/metrics')).body
+  t.ok((sample(written, 'xr_persistence_delay_seconds_count') ?? 0) >= 1, 'and the writes of those diffs, with their delay')
 })
