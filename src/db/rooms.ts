@@ -10,7 +10,9 @@ type Db = PrismaClient | Tx
 export type { Room }
 
 const INITIAL_SNAPSHOT = { kind: 'snapshot', slug: 'initial_snapshot' } as const
-const DEFAULT_HEAD_POSITION: [number, number, number] = [0, 1.8, 0]
+/** A standing person's eye height, as the browser client places its camera (src/client/pose.ts). */
+const EYE_HEIGHT = 1.6
+const DEFAULT_HEAD_POSITION: [number, number, number] = [0, EYE_HEIGHT, 0]
 const NAME_MAX = 80
 const DESCRIPTION_MAX = 1000
 
@@ -193,7 +195,7 @@ export class Rooms {
     const position = spawn?.position
     if (!isVec3(position)) return [...DEFAULT_HEAD_POSITION]
     const jitter = (): number => this.random() * 2 - 1
-    return [position[0] + jitter(), position[1] + 2, position[2] + jitter()]
+    return [position[0] + jitter(), position[1] + EYE_HEIGHT, position[2] + jitter()]
   }
 
   async saveInitialSnapshot (roomId: string): Promise<EntityMap> {

@@ -6,7 +6,7 @@ import { head } from './fixtures/helpers.ts'
 
 t.comment(`database: ${databaseKind()}`)
 const db = await testDatabase(t)
-// random() = 0.5: no jitter, so the default head is exactly 2 m above the spawn point.
+// random() = 0.5: no jitter, so the default head is exactly at eye height (1.6 m) above the spawn point.
 const rooms = new Rooms(db.prisma, () => 0.5)
 
 const world = { spawn: { spawn_point: true, position: [3, 0, -4] }, box: { color: 'red' } }
@@ -37,8 +37,8 @@ t.test('resumeComponents: the snapshot, else the stored entity, else a default a
 
   t.same(await snapshot.resumeComponents('live'), { avatar: 'box', head: head(1) }, 'memory first')
   t.same(await snapshot.resumeComponents('gone'), { avatar: 'box', head: head(2) }, 'the pose they left with')
-  t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [3, 2, -4, 0, 0, 0, 1] }, 'default')
-  t.same(await snapshot.resumeComponents('box'), { avatar: 'box', head: [3, 2, -4, 0, 0, 0, 1] }, 'an entity that is no avatar is not a user')
+  t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [3, 1.6, -4, 0, 0, 0, 1] }, 'default: at eye height')
+  t.same(await snapshot.resumeComponents('box'), { avatar: 'box', head: [3, 1.6, -4, 0, 0, 0, 1] }, 'an entity that is no avatar is not a user')
   t.same(await resumeComponents(rooms, room.id, 'gone'), { avatar: 'box', head: head(2) }, 'without a running room')
 })
 
