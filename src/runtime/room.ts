@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts'
 import { EntitiesDiffServer } from './entities-diff.ts'
 import { EntitiesStateServer, type DiffStore, type PersistenceOptions, type PersistenceStats } from './entities-state.ts'
+import { Holdables } from './holdables.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
 import type { Stoppable } from './registry.ts'
@@ -28,8 +29,8 @@ export interface RoomServerOptions {
   persistence: PersistenceOptions
   mutations: MutationTable
   /**
-   * Told of each event taken: its name when the mutation table handles it, else "not_handled" or
-   * "invalid_payload" (so that whatever arrives on the stream cannot grow a metric's label set).
+   * Told of each event taken: its name when the mutation table handles it, else "not_handled",
+   * "invalid_payload" or "refused" (so that whatever arrives cannot grow a metric's label set).
    */
   onEvent?: (event: string) => void
   /** Called once, on the first error thrown by one of the room's handlers or timers. */
@@ -57,6 +58,7 @@ export class RoomServer implements Stoppable {
   readonly entitiesDiff: EntitiesDiffServer
   readonly entitiesState: EntitiesStateServer
   readonly userSnapshot: UserSnapshot
+  readonly holdables = new Holdables()
   readonly #o: RoomServerOptions
   readonly #stopListeners: Array<() => void> = []
   #status: RoomStatus = 'created'
@@ -78,6 +80,16 @@ export class RoomServer implements Stoppable {
     return this.#status
   }
 
+  /**
+   * Reads what the room must know before it takes events: the holdables and their holders,
+   * and with `recover` (a restart or takeover) the users still in it.
+   */
+  async load (recover: boolean): Promise<void> {
+    const world = await this.#o.store.entities(this.id)
+    this.holdables.load(world)
+    if (recover) this.userSnapshot.remember(world)
+  }
+
   start (): void {
     if (this.#status !== 'created') return
     this.#status = 'running'
@@ -93,10 +105,24 @@ export class RoomServer implements Stoppable {
         this.#o.logger.debug({ roomId: this.id, message }, 'ignoring a message that is not a room event')
         return
       }
+      const refusal = this.holdables.refusal(message)
+      if (refusal !== null) {
+        this.#o.onEvent?.('refused')
+        this.#o.logger.debug({ roomId: this.id, event: message.event, refusal }, 'room event refused')
+        return
+      }
       const result = toMutations(message, this.#o.mutations)
       this.#o.onEvent?.(result.status === 'ok' ? message.event : result.status)
-      if (result.status === 'ok') this.entitiesDiff.add(result.mutations)
-      else this.#o.logger.debug({ roomId: this.id, event: message.event, status: result.status }, 'room event causes no mutation')
+      if (result.status === 'ok') {
+        const userId = message.payload.user_id
+        const mutations = message.event === 'user_left' && typeof userId === 'string'
+          ? [...this.holdables.releasesOnLeaving(userId), ...result.mutations]
+          : result.mutations
+        this.holdables.observe(mutations)
+        this.entitiesDiff.add(mutations)
+      } else {
+        this.#o.logger.debug({ roomId: this.id, event: message.event, status: result.status }, 'room event causes no mutation')
+      }
       this.userSnapshot.observe(message)
     } catch (err) {
       this.crash(err)

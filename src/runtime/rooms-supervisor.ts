@@ -349,7 +349,7 @@ export class RoomsSupervisor {
       onCrash: (error) => this.#crashed(room, error)
     })
     // Before registering: events arriving during the load would be overwritten by it.
-    if (recover) await room.userSnapshot.load()
+    await room.load(recover)
     this.#o.registry.register(serverName(roomId), room)
     if (resync) room.entitiesDiff.add(Object.entries(resync).map(([entityId, components]): Mutation => ({ op: 'create', entityId, components })))
     room.start()

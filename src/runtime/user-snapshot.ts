@@ -59,7 +59,12 @@ export class UserSnapshot {
 
   /** After a restart: every live avatar in the database is a user still in the room. */
   async load (): Promise<void> {
-    for (const [id, components] of Object.entries(await this.store.entities(this.roomId))) {
+    this.remember(await this.store.entities(this.roomId))
+  }
+
+  /** Takes every avatar of `world` (the stored world) as a user still in the room. */
+  remember (world: EntityMap): void {
+    for (const [id, components] of Object.entries(world)) {
       if ('avatar' in components) this.#users.set(id, components)
     }
   }

@@ -181,6 +181,36 @@ t.test('grab and release: other clients see the parent change, and the release p
   t.same(ball.position, [4, 1, -2], 'where alice let go')
 })
 
+t.test('nobody can grab a person or a wall, or drop what another holds; a leaving user lets go', async (t) => {
+  const server = await startRoomServer(t)
+  const alice = await joinedMember(t, server, 'alice')
+  const mallory = await joinedMember(t, server, 'mallory')
+  const world = await mallory.until('world', () => mallory.pushesOf('entities_state')[0] as Record<string, Record<string, unknown>> | undefined)
+  const ballId = Object.keys(world).find(id => world[id]?.holdable === true)!
+  const fixedId = Object.keys(world).find(id => world[id]?.holdable !== true)!
+  const grab = (who: typeof alice, target: string, hand = 'left') => push(who.channel, 'event', { event_name: 'user_picked_up', payload: { target_id: target, hand } })
+  const drop = (who: typeof alice, target: string, position: number[]) => push(who.channel, 'event', { event_name: 'user_released', payload: { target_id: target, hand: 'left', position } })
+
+  await grab(mallory, 'alice')
+  await grab(mallory, fixedId)
+  await grab(alice, ballId)
+  // Events are taken in order: once alice's grab shows, mallory's earlier ones were refused.
+  await mallory.until('the ball in alice\'s hand', () => mallory.entity(ballId)?.parent === 'alice:left')
+  t.equal(mallory.entity('alice')?.parent, undefined, 'alice\'s avatar is in nobody\'s hand')
+  t.equal(mallory.entity(fixedId)?.parent, world[fixedId]?.parent, `${fixedId} (not holdable) did not move`)
+
+  await drop(mallory, ballId, [50, 0, 50])
+  await grab(alice, ballId, 'right')
+  await mallory.until('the ball in alice\'s other hand', () => mallory.entity(ballId)?.parent === 'alice:right')
+  t.not((mallory.entity(ballId)?.position as number[])[0], 50, 'mallory could not drop it, nor move it')
+
+  await grab(mallory, ballId)
+  await mallory.until('handed over to mallory', () => mallory.entity(ballId)?.parent === 'mallory:left')
+  await mallory.channel.leave()
+  await alice.until('mallory gone, the ball let go', () => alice.entity('mallory') === undefined && alice.entity(ballId)?.parent === null)
+  t.pass('nothing stays in the hand of someone who left')
+})
+
 t.test('a user cannot act as another: user_id comes from the token only', async (t) => {
   const server = await startRoomServer(t)
   const mallory = await joinedMember(t, server, 'mallory')
@@ -252,6 +282,7 @@ t.test('reset puts the world back for everyone inside, keeping their avatars', a
   const alice = await joinedMember(t, server, 'alice')
   const world = await alice.until('world', () => alice.pushesOf('entities_state')[0] as Record<string, Record<string, unknown>> | undefined)
   const ballId = Object.keys(world).find(id => world[id]?.holdable === true)!
+  await push(alice.channel, 'event', { event_name: 'user_picked_up', payload: { target_id: ballId, hand: 'left' } })
   await push(alice.channel, 'event', { event_name: 'user_released', payload: { target_id: ballId, hand: 'left', position: [30, 0, 30] } })
   await alice.until('ball moved', () => (alice.entity(ballId)?.position as number[] | undefined)?.[0] === 30)
   await server.app.runtime.supervisor.dispatch(server.roomId, { event: 'user_joined', payload: { user_id: 'junk', mesh_builder: ['box', {}] } })

@@ -214,7 +214,8 @@ t.test('a reset through a process that does not run the room goes through the ow
   const { roomId, pubsub, processes: [a, b] } = await cluster(t, ['a', 'b'])
   await a!.supervisor.startRoom(roomId)
   await a!.supervisor.dispatch(roomId, joined('bob'))
-  await a!.supervisor.dispatch(roomId, { event: 'user_released', payload: { user_id: 'bob', target_id: 'ball', position: [5, 5, 5] } })
+  await a!.supervisor.dispatch(roomId, { event: 'user_picked_up', payload: { user_id: 'bob', target_id: 'ball', hand: 'left' } })
+  await a!.supervisor.dispatch(roomId, { event: 'user_released', payload: { user_id: 'bob', target_id: 'ball', hand: 'left', position: [5, 5, 5] } })
   await a!.supervisor.flush(roomId)
   t.same((await b!.supervisor.entities(roomId)).ball?.position, [5, 5, 5], 'the ball was moved')
 

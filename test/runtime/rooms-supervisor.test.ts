@@ -118,7 +118,7 @@ t.test('avatars left over from a previous run are soft-deleted, their pose kept 
   await supervisor.startRoom(roomId)
   t.same(await rooms.entities(roomId), world)
   t.same(await supervisor.resumeComponents(roomId, 'ann'), { avatar: 'box', head: head(7) })
-  t.same(await supervisor.resumeComponents(roomId, 'new'), { avatar: 'box', head: [0, 2, 0, 0, 0, 0, 1] })
+  t.same(await supervisor.resumeComponents(roomId, 'new'), { avatar: 'box', head: [0, 1.6, 0, 0, 0, 0, 1] })
 })
 
 t.test('stopRoom writes what is pending, then stops the room', async (t) => {
