@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { assertDatabaseShareable, loadConfig, type Config } from './config.ts'
+import { loggerOptions } from './logger.ts'
 import { openDatabase, databaseTarget, type Database } from './db/database.ts'
 import databasePlugin from './db/plugin.ts'
 import runtimePlugin, { type RoomRuntimePluginOptions } from './runtime/plugin.ts'
@@ -22,12 +23,6 @@ export interface BuildAppOptions {
   channels?: Omit<RoomChannelsOptions, 'secretKeyBase' | 'onOccupancy'>
 }
 
-function defaultLogger (config: Config): FastifyServerOptions['logger'] {
-  return config.prettyLogs
-    ? { level: config.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
-    : { level: config.logLevel }
-}
-
 /** Builds the whole server, ready to `inject` or `listen`; it never listens itself. */
 export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const config: Config = Object.freeze({ ...loadConfig(), ...opts.config })
@@ -36,7 +31,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   const redisUrl = opts.database === undefined || opts.config?.redisUrl !== undefined ? config.redisUrl : undefined
   assertDatabaseShareable({ ...config, redisUrl })
   const app = Fastify({
-    logger: opts.logger ?? defaultLogger(config),
+    logger: loggerOptions(config, opts.logger),
     // Behind a load balancer the client address comes from X-Forwarded-For.
     trustProxy: true,
     bodyLimit: 64 * 1024
