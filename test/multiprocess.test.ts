@@ -83,20 +83,6 @@ async function logged (server: Server, what: string, match: (line: LogLine) => b
   }), what)
 }
 
-/** Like Member.until, with room for a failover. */
-async function until<T> (member: Member, what: string, check: () => T | undefined | false): Promise<T> {
-  const now = check()
-  if (now !== undefined && now !== false) return now
-  return await within(new Promise<T>((resolve) => {
-    const listener = (): void => {
-      const value = check()
-      if (value === undefined || value === false) return
-      member.off('change', listener)
-      resolve(value)
-    }
-    member.on('change', listener)
-  }), what)
-}
 
 /** Polls the database (nothing tells a client when a write is committed). */
 async function stored<T> (what: string, read: () => Promise<T | undefined | false>): Promise<T> {
@@ -148,8 +134,8 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   const everyone = [alice, bob, carol]
 
   for (const m of everyone) {
-    await until(m, 'every avatar', () => m.entity('alice') && m.entity('bob') && m.entity('carol'))
-    await until(m, 'everyone in presence', () => people(m) === 'alice,bob,carol')
+    await m.until('every avatar', () => m.entity('alice') && m.entity('bob') && m.entity('carol'), PATIENCE_MS)
+    await m.until('everyone in presence', () => people(m) === 'alice,bob,carol', PATIENCE_MS)
   }
   t.ok([p1, p2].every((p) => !p.logs.some(runsRoom(room.id))), 'only p0 runs the room')
   for (let frame = await roomList.nextEvent(); ; frame = await roomList.nextEvent()) {
@@ -159,23 +145,23 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   t.pass('p2\'s room list counts the people on every process')
 
   bob.channel.push('i_moved', { pose: { head: pose(7) } })
-  for (const m of everyone) await until(m, 'bob\'s move', () => headX(m, 'bob') === 7)
+  for (const m of everyone) await m.until('bob\'s move', () => headX(m, 'bob') === 7, PATIENCE_MS)
   t.same(everyone.map(m => m.diffs.filter(d => (d.updates?.bob?.head as number[] | undefined)?.[0] === 7).length), [1, 1, 1],
     'each client got the move once')
 
   t.equal((await push(carol.channel, 'event', { event_name: 'user_picked_up', payload: { target_id: 'box', hand: 'left' } })).status, 'ok')
-  for (const m of everyone) await until(m, 'carol\'s grab', () => m.entity('box')?.parent === 'carol:left')
+  for (const m of everyone) await m.until('carol\'s grab', () => m.entity('box')?.parent === 'carol:left', PATIENCE_MS)
 
   t.equal((await push(bob.channel, 'new_message', { content: 'hello from p1' })).status, 'ok')
-  for (const m of everyone) await until(m, 'the chat message', () => m.messages.some(msg => msg.content === 'hello from p1'))
+  for (const m of everyone) await m.until('the chat message', () => m.messages.some(msg => msg.content === 'hello from p1'), PATIENCE_MS)
   t.same(everyone.map(m => m.messages.filter(msg => msg.content === 'hello from p1').length), [1, 1, 1], 'each got it once')
 
   // One user with tabs on two processes is one presence; closing one tab is not leaving.
   const bobTab = new Member(t, p2.endpoint, room.id, tokenFor('bob'))
   t.equal((await bobTab.join()).status, 'ok')
-  await until(alice, 'bob with two connections', () => alice.people.find(p => p.id === 'bob')?.metas.length === 2)
+  await alice.until('bob with two connections', () => alice.people.find(p => p.id === 'bob')?.metas.length === 2, PATIENCE_MS)
   await bobTab.disconnect()
-  await until(alice, 'bob down to one connection', () => alice.people.find(p => p.id === 'bob')?.metas.length === 1)
+  await alice.until('bob down to one connection', () => alice.people.find(p => p.id === 'bob')?.metas.length === 1, PATIENCE_MS)
   t.ok(alice.entity('bob') && carol.entity('bob'), 'bob is still in the room')
 
   // What the room acknowledged before the kill is in the database (a room writes every 50 ms).
@@ -183,7 +169,7 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   await stored('bob\'s move written', async () => ((await rooms.getEntityState(room.id, 'bob'))?.head as number[] | undefined)?.[0] === 7)
 
   // The new owner sends everyone the world as stored: the first diff re-creating the spawn point.
-  const resynced = until(bob, 'the world sent again by the new owner', () => bob.diffs.some((d) => 'spawn' in (d.creates ?? {})) && Date.now())
+  const resynced = bob.until('the world sent again by the new owner', () => bob.diffs.some((d) => 'spawn' in (d.creates ?? {})) && Date.now(), PATIENCE_MS)
   const killedAt = Date.now()
   p0.child.kill('SIGKILL')
   await p0.exited
@@ -196,15 +182,15 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
 
   // The survivors keep receiving diffs from the new owner.
   bob.channel.push('i_moved', { pose: { head: pose(11) } })
-  await until(carol, 'bob\'s move after the failover', () => headX(carol, 'bob') === 11)
+  await carol.until('bob\'s move after the failover', () => headX(carol, 'bob') === 11, PATIENCE_MS)
   carol.channel.push('i_moved', { pose: { head: pose(12) } })
-  await until(bob, 'carol\'s move after the failover', () => headX(bob, 'carol') === 12)
+  await bob.until('carol\'s move after the failover', () => headX(bob, 'carol') === 12, PATIENCE_MS)
   t.equal((await push(carol.channel, 'event', { event_name: 'user_released', payload: { target_id: 'box', hand: 'left' } })).status, 'ok')
-  await until(bob, 'the release after the failover', () => bob.entity('box')?.parent === null)
+  await bob.until('the release after the failover', () => bob.entity('box')?.parent === null, PATIENCE_MS)
   // Alice's process is gone: once its heartbeat expires she leaves presence and the world.
   for (const m of [bob, carol]) {
-    await until(m, 'alice gone from presence', () => people(m) === 'bob,carol')
-    await until(m, 'alice\'s avatar gone', () => m.entity('alice') === undefined)
+    await m.until('alice gone from presence', () => people(m) === 'bob,carol', PATIENCE_MS)
+    await m.until('alice\'s avatar gone', () => m.entity('alice') === undefined, PATIENCE_MS)
   }
   t.comment(`alice (on the killed process) left ${Date.now() - killedAt} ms after the SIGKILL`)
 

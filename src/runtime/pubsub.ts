@@ -24,7 +24,24 @@ export interface PubSub {
   subscriberCount: (topic: string) => number
 }
 
-interface Subscription { readonly handler: MessageHandler }
+export interface Subscription { readonly handler: MessageHandler }
+
+/**
+ * Hands one message to a topic's subscribers, each parsing its own copy. Over a copy of the
+ * set, so that a handler subscribing during delivery only gets later messages; one
+ * unsubscribed by an earlier handler is skipped. A failing handler is logged, never rethrown.
+ */
+export function deliver (subscriptions: Set<Subscription>, json: string, log: Logger, topic: string): void {
+  for (const subscription of [...subscriptions]) {
+    if (!subscriptions.has(subscription)) continue
+    try {
+      const result = subscription.handler(JSON.parse(json))
+      if (result instanceof Promise) result.catch((err: unknown) => log.error({ err, topic }, 'pubsub subscriber failed'))
+    } catch (err) {
+      log.error({ err, topic }, 'pubsub subscriber failed')
+    }
+  }
+}
 
 /**
  * PubSub inside one process. A message is serialized once at broadcast and parsed for each
@@ -73,17 +90,6 @@ export class MemoryPubSub implements PubSub {
 
   #deliver (topic: string, json: string): void {
     const subscriptions = this.#topics.get(topic)
-    if (!subscriptions) return
-    // Over a copy, so that a handler subscribing during delivery only gets later messages;
-    // one unsubscribed by an earlier handler is skipped.
-    for (const subscription of [...subscriptions]) {
-      if (!subscriptions.has(subscription)) continue
-      try {
-        const result = subscription.handler(JSON.parse(json))
-        if (result instanceof Promise) result.catch((err: unknown) => this.#log.error({ err, topic }, 'pubsub subscriber failed'))
-      } catch (err) {
-        this.#log.error({ err, topic }, 'pubsub subscriber failed')
-      }
-    }
+    if (subscriptions) deliver(subscriptions, json, this.#log, topic)
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { silentLogger, type Logger } from './logger.ts'
-import type { MessageHandler, PubSub } from './pubsub.ts'
+import { deliver, type MessageHandler, type PubSub, type Subscription } from './pubsub.ts'
 
 export interface RedisPubSubOptions {
   /** redis:// URL of the server every process shares. */
@@ -13,7 +13,6 @@ export interface RedisPubSubOptions {
   logger?: Logger
 }
 
-interface Subscription { readonly handler: MessageHandler }
 
 /**
  * PubSub over Redis pub/sub, for several server processes sharing one Redis: one subscriber
@@ -161,18 +160,8 @@ export class RedisPubSub implements PubSub {
     echo.resolve()
   }
 
-  // As MemoryPubSub: over a copy of the set, each handler parsing its own message.
   #deliver (topic: string, json: string): void {
     const subscriptions = this.#topics.get(topic)
-    if (!subscriptions) return
-    for (const subscription of [...subscriptions]) {
-      if (!subscriptions.has(subscription)) continue
-      try {
-        const result = subscription.handler(JSON.parse(json))
-        if (result instanceof Promise) result.catch((err: unknown) => this.#log.error({ err, topic }, 'pubsub subscriber failed'))
-      } catch (err) {
-        this.#log.error({ err, topic }, 'pubsub subscriber failed')
-      }
-    }
+    if (subscriptions) deliver(subscriptions, json, this.#log, topic)
   }
 }
