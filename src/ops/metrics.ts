@@ -41,6 +41,7 @@ const roomGauges: RoomGauge[] = [
   { name: 'xr_rooms_running', help: 'Rooms with a server in this process.', value: (s) => s.rooms.length },
   { name: 'xr_room_members', help: 'Sockets joined to a running room, summed over rooms.', value: (s) => sum(s.rooms, (r) => r.members) },
   { name: 'xr_room_subscribers', help: 'Subscribers of room topics in this process, summed over running rooms.', value: (s) => sum(s.rooms, (r) => r.subscribers) },
+  { name: 'xr_room_entities', help: 'Entities in the worlds of the running rooms.', value: (s) => sum(s.rooms, (r) => r.entities) },
   { name: 'xr_room_users', help: 'Users in the running rooms\' snapshots.', value: (s) => sum(s.rooms, (r) => r.users) },
   { name: 'xr_room_restarts', help: 'Crash restarts of the running rooms since each was started.', value: (s) => sum(s.rooms, (r) => r.restarts) },
   { name: 'xr_room_pending_entities', help: 'Entities with a change waiting for the next entities_diff, summed over rooms.', value: (s) => sum(s.rooms, (r) => r.pendingEntities) },

@@ -96,7 +96,6 @@ export class EntitiesStateServer {
   readonly #o: Required<Omit<EntitiesStateOptions, 'onWritten'>> & Pick<EntitiesStateOptions, 'onWritten'>
   readonly #queue: Entry[] = []
   readonly #idle: Array<() => void> = []
-  readonly #watchers = new Set<EntitiesDiff[]>()
   readonly #stats = { writes: 0, failures: 0, dropped: 0, merged: 0 }
   #busy = false
   #retryTimer: unknown = null
@@ -124,7 +123,6 @@ export class EntitiesStateServer {
       this.#o.logger.error({ roomId: this.#o.roomId, diff }, 'ignoring a malformed entities diff')
       return
     }
-    for (const seen of this.#watchers) seen.push(diff)
     const waiting = this.#queue.length - (this.#busy ? 1 : 0)
     const last = this.#queue[this.#queue.length - 1]
     if (waiting >= this.#o.maxQueue && last) {
@@ -142,21 +140,6 @@ export class EntitiesStateServer {
     return new Promise((resolve) => this.#idle.push(resolve))
   }
 
-  /**
-   * Starts recording unwritten diffs: the ones queued now and every one arriving until
-   * `stop()`, which returns them oldest first. Applied over a database read made in between,
-   * they give the room's current world (re-applying a diff already written changes nothing).
-   */
-  watch (): { stop: () => EntitiesDiff[] } {
-    const seen = this.#queue.map((entry) => entry.diff)
-    this.#watchers.add(seen)
-    return {
-      stop: () => {
-        this.#watchers.delete(seen)
-        return seen
-      }
-    }
-  }
 
   stats (): PersistenceStats {
     const oldest = this.#queue[0]

@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts'
 import { EntitiesDiffServer } from './entities-diff.ts'
 import { EntitiesStateServer, type DiffStore, type PersistenceOptions, type PersistenceStats } from './entities-state.ts'
 import { Holdables } from './holdables.ts'
+import { RoomWorld } from './room-world.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
 import type { Stoppable } from './registry.ts'
@@ -45,6 +46,8 @@ export interface RoomServerStats extends PersistenceStats {
   diffsEmitted: number
   /** Users in the snapshot. */
   users: number
+  /** Entities in the room's world. */
+  entities: number
 }
 
 /**
@@ -59,6 +62,7 @@ export class RoomServer implements Stoppable {
   readonly entitiesState: EntitiesStateServer
   readonly userSnapshot: UserSnapshot
   readonly holdables = new Holdables()
+  readonly world = new RoomWorld()
   readonly #o: RoomServerOptions
   readonly #stopListeners: Array<() => void> = []
   #status: RoomStatus = 'created'
@@ -81,11 +85,12 @@ export class RoomServer implements Stoppable {
   }
 
   /**
-   * Reads what the room must know before it takes events: the holdables and their holders,
-   * and with `recover` (a restart or takeover) the users still in it.
+   * Reads what the room must know before it takes events: its world, the holdables and their
+   * holders, and with `recover` (a restart or takeover) the users still in it.
    */
   async load (recover: boolean): Promise<void> {
     const world = await this.#o.store.entities(this.id)
+    this.world.load(world)
     this.holdables.load(world)
     if (recover) this.userSnapshot.remember(world)
   }
@@ -119,6 +124,7 @@ export class RoomServer implements Stoppable {
           ? [...this.holdables.releasesOnLeaving(userId), ...result.mutations]
           : result.mutations
         this.holdables.observe(mutations)
+        this.world.apply(mutations)
         this.entitiesDiff.add(mutations)
       } else {
         this.#o.logger.debug({ roomId: this.id, event: message.event, status: result.status }, 'room event causes no mutation')
@@ -172,6 +178,7 @@ export class RoomServer implements Stoppable {
       pendingEntities: this.entitiesDiff.pendingEntities,
       diffsEmitted: this.entitiesDiff.emitted,
       users: this.userSnapshot.size,
+      entities: this.world.size,
       ...this.entitiesState.stats()
     }
   }

@@ -1,7 +1,6 @@
 import type { Components, EntitiesDiff, EntityMap } from '../db/types.ts'
 import { Errors } from '../errors.ts'
 import type { Clock } from './clock.ts'
-import { applyDiffs } from './entities-diff.ts'
 import type { PersistenceOptions } from './entities-state.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
@@ -243,22 +242,15 @@ export class RoomsSupervisor {
   }
 
   /**
-   * The room's world now: the database plus the diffs emitted but not yet written. For a
-   * joining socket: subscribe to `room:<id>` first, then read this; diffs received meanwhile
-   * may repeat what it includes, which applying again does not change.
+   * The room's world now, changes not yet emitted included (from the running room's memory;
+   * else from the process running it, else the database). For a joining socket: subscribe to
+   * `room:<id>` first, then read this; diffs received meanwhile may repeat what it includes,
+   * which applying again does not change.
    */
   async entities (roomId: string): Promise<EntityMap> {
     const room = this.room(roomId)
     if (!room) return await this.#fromOwner(roomId, 'entities', () => this.#o.store.entities(roomId))
-    const watch = room.entitiesState.watch()
-    let world: EntityMap
-    try {
-      world = await this.#o.store.entities(roomId)
-    } catch (err) {
-      watch.stop()
-      throw err
-    }
-    return applyDiffs(world, watch.stop())
+    return room.world.snapshot()
   }
 
   /** The components a user joining the room starts with (see user-snapshot.ts). */

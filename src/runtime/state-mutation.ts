@@ -77,10 +77,18 @@ export const stateMutations: MutationTable = {
   }
 }
 
+/**
+ * An entity is its components: created with none it does not exist, as the database has no
+ * row for it, and later updates must not bring it back. Said as a delete, so that every
+ * consumer (the diff's coalescing, the world in memory, the clients) agrees.
+ */
+const normalized = (mutation: Mutation): Mutation =>
+  mutation.op === 'create' && Object.keys(mutation.components).length === 0 ? { op: 'delete', entityId: mutation.entityId } : mutation
+
 /** The mutations an event causes under `table`; unknown events are `not_handled`, never an error. */
 export function toMutations (event: RoomEvent, table: MutationTable = stateMutations): MutationResult {
   // hasOwn: an event named "constructor" or "__proto__" must not reach Object.prototype.
   if (!Object.hasOwn(table, event.event)) return { status: 'not_handled' }
   const mutations = table[event.event](event.payload)
-  return mutations ? { status: 'ok', mutations } : { status: 'invalid_payload' }
+  return mutations ? { status: 'ok', mutations: mutations.map(normalized) } : { status: 'invalid_payload' }
 }

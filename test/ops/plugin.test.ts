@@ -57,6 +57,7 @@ function roomStats (overrides: Partial<RoomStats>): RoomStats {
     pendingEntities: 0,
     diffsEmitted: 0,
     users: 0,
+    entities: 0,
     queueDepth: 0,
     lagMs: 0,
     writes: 0,
@@ -168,8 +169,8 @@ t.test('/metrics: process metrics and gauges read from the sources at each scrap
     closing: false,
     registered: ['room_server:a', 'room_server:b'],
     rooms: [
-      roomStats({ roomId: 'a', members: 2, subscribers: 3, users: 4, restarts: 1, pendingEntities: 5, diffsEmitted: 6, queueDepth: 7, lagMs: 250, writes: 8, failures: 1, dropped: 0, merged: 2 }),
-      roomStats({ roomId: 'b', members: 1, subscribers: 1, users: 1, restarts: 2, pendingEntities: 1, diffsEmitted: 4, queueDepth: 3, lagMs: 1500, writes: 2, failures: 2, dropped: 1, merged: 0 })
+      roomStats({ roomId: 'a', members: 2, subscribers: 3, users: 4, entities: 10, restarts: 1, pendingEntities: 5, diffsEmitted: 6, queueDepth: 7, lagMs: 250, writes: 8, failures: 1, dropped: 0, merged: 2 }),
+      roomStats({ roomId: 'b', members: 1, subscribers: 1, users: 1, entities: 3, restarts: 2, pendingEntities: 1, diffsEmitted: 4, queueDepth: 3, lagMs: 1500, writes: 2, failures: 2, dropped: 1, merged: 0 })
     ]
   }
   const app = await opsApp(t, { ops: { socketCount: () => sockets, runtimeStats: () => stats } })
@@ -187,6 +188,7 @@ t.test('/metrics: process metrics and gauges read from the sources at each scrap
     xr_room_members: 3,
     xr_room_subscribers: 4,
     xr_room_users: 5,
+    xr_room_entities: 13,
     xr_room_restarts: 3,
     xr_room_pending_entities: 6,
     xr_room_diffs_emitted: 10,

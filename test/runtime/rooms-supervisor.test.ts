@@ -314,7 +314,7 @@ t.test('an idle stop that finds the room busy again by its turn does nothing', a
   t.same(seen.map(([name]) => name), ['room_crashed', 'room_started', 'room_crashed', 'room_started', 'room_stopped'])
 })
 
-t.test('entities() includes diffs emitted but not yet written', async (t) => {
+t.test('entities() includes what is emitted but not yet written, and what is not yet emitted', async (t) => {
   const { supervisor, roomId, rooms, clock } = await setup(t)
   await supervisor.startRoom(roomId)
   rooms.hold()
@@ -322,11 +322,11 @@ t.test('entities() includes diffs emitted but not yet written', async (t) => {
   clock.advance(50)
   await turn()
   t.notOk('bob' in await rooms.entities(roomId), 'not in the database yet')
-  const reading = supervisor.entities(roomId)
+  t.same((await supervisor.entities(roomId)).bob, { avatar: 'box', head: head(0) }, 'emitted, not written')
   await supervisor.dispatch(roomId, moved('bob', 2))
+  t.same((await supervisor.entities(roomId)).bob, { avatar: 'box', head: head(2) }, 'not even emitted')
   clock.advance(50)
   rooms.release()
-  t.same((await reading).bob, { avatar: 'box', head: head(2) })
   await supervisor.flush(roomId)
   t.same(await supervisor.entities(roomId), await rooms.entities(roomId))
   await supervisor.stopRoom(roomId)

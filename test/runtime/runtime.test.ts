@@ -39,6 +39,7 @@ t.test('stats are plain data about every running room', async (t) => {
     pendingEntities: 1,
     diffsEmitted: 0,
     users: 1,
+    entities: 1,
     queueDepth: 0,
     lagMs: 0,
     writes: 0,

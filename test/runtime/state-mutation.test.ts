@@ -25,6 +25,13 @@ t.test('the table maps each room event to entity mutations', async (t) => {
     'a reset deletes what is not in the snapshot and recreates what is')
 })
 
+t.test('an entity created with no component does not exist: the create is a delete', async (t) => {
+  t.same(toMutations({ event: 'user_joined', payload: { user_id: 'bob' } }),
+    { status: 'ok', mutations: [{ op: 'delete', entityId: 'bob' }] })
+  t.same(toMutations({ event: 'room_reset', payload: { entities: { empty: {}, ground: { a: 1 } }, removed: [] } }),
+    { status: 'ok', mutations: [{ op: 'delete', entityId: 'empty' }, { op: 'create', entityId: 'ground', components: { a: 1 } }] })
+})
+
 t.test('unknown events are not_handled, never an error', async (t) => {
   for (const event of ['chat', 'constructor', '__proto__', 'toString', 'hasOwnProperty']) {
     t.same(toMutations({ event, payload: { user_id: 'bob' } }), { status: 'not_handled' }, event)

@@ -1,0 +1,47 @@
+import type { Components, EntityMap } from '../db/types.ts'
+import type { Mutation } from './state-mutation.ts'
+
+/**
+ * A running room's world in memory: the stored world it started from, with every mutation
+ * since applied in stream order as the database will apply the diffs made of them (a create
+ * replaces the entity, an update merges into a live one and is ignored otherwise, a delete
+ * removes it). Joins read it instead of the database: no query, and nothing emitted but not
+ * yet written can be missing from it.
+ *
+ * Component objects are replaced, never changed in place, so a snapshot stays as it was
+ * taken; callers must not change what they are given.
+ */
+export class RoomWorld {
+  readonly #entities = new Map<string, Components>()
+
+  load (world: EntityMap): void {
+    this.#entities.clear()
+    for (const [id, components] of Object.entries(world)) this.#entities.set(id, { ...components })
+  }
+
+  apply (mutations: readonly Mutation[]): void {
+    for (const mutation of mutations) {
+      const { entityId } = mutation
+      if (mutation.op === 'delete') {
+        this.#entities.delete(entityId)
+      } else if (mutation.op === 'create') {
+        this.#entities.set(entityId, { ...mutation.components })
+      } else {
+        const live = this.#entities.get(entityId)
+        if (live) this.#entities.set(entityId, { ...live, ...mutation.components })
+      }
+    }
+  }
+
+  /** The world now, as `{entityId: {component: value}}`. */
+  snapshot (): EntityMap {
+    const world: EntityMap = {}
+    // defineProperty: an entity id such as "__proto__" must be an own key, as in the database.
+    for (const [id, components] of this.#entities) Object.defineProperty(world, id, { value: components, enumerable: true, writable: true, configurable: true })
+    return world
+  }
+
+  get size (): number {
+    return this.#entities.size
+  }
+}
