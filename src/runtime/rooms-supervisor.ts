@@ -9,6 +9,7 @@ import type { OwnerMethod, RoomCalls } from './room-calls.ts'
 import type { Lease, RoomLeases } from './room-leases.ts'
 import { RoomServer, type RoomServerStats, type RoomStatus, type RoomStore } from './room.ts'
 import type { Mutation, MutationTable, RoomEvent } from './state-mutation.ts'
+import { holdMessages, type HeldMessages } from './held-messages.ts'
 import { topics } from './topics.ts'
 import { resumeComponents } from './user-snapshot.ts'
 
@@ -116,10 +117,12 @@ interface Supervised {
   heldAt: number
   /** Stops answering other processes' calls about the room. */
   stopServing: (() => void) | null
+  /** The room's events since it crashed, for the instance restarting it. */
+  held: HeldMessages | null
 }
 
 const supervisedEntry = (): Supervised =>
-  ({ members: 0, restarts: 0, crashes: [], idleTimer: null, lease: null, heldAt: 0, stopServing: null })
+  ({ members: 0, restarts: 0, crashes: [], idleTimer: null, lease: null, heldAt: 0, stopServing: null, held: null })
 
 /** Cluster control messages, to every process. */
 const CONTROL_TOPIC = 'rooms_control'
@@ -344,7 +347,12 @@ export class RoomsSupervisor {
     await room.load(recover)
     this.#o.registry.register(serverName(roomId), room)
     if (resync) room.entitiesDiff.add(Object.entries(resync).map(([entityId, components]): Mutation => ({ op: 'create', entityId, components })))
+    // In one go with start(): events held during a restart come first, then the live ones.
+    const supervised = this.#supervised.get(roomId)
+    const held = supervised?.held?.take() ?? []
+    if (supervised) supervised.held = null
     room.start()
+    for (const message of held) room.handle(message)
     return room
   }
 
@@ -392,9 +400,16 @@ export class RoomsSupervisor {
     supervised.crashes = supervised.crashes.filter((at) => now - at < this.#o.restartWindowMs)
     supervised.crashes.push(now)
     this.#o.logger.error({ err: error, roomId: room.id }, 'room crashed')
+    // From now until the restart: moves, leaves and joins sent meanwhile wait for the new instance.
+    supervised.held ??= holdMessages(this.#o.pubsub, topics.roomStream(room.id))
     this.#emit('room_crashed', { roomId: room.id, error })
     this.#inTurn(room.id, () => this.#restart(room, supervised, error))
       .catch((err: unknown) => this.#o.logger.error({ err, roomId: room.id }, 'restarting the room failed'))
+      .finally(() => {
+        // Not restarted here (stopped, given up, run elsewhere now): nobody takes what was held.
+        supervised.held?.take()
+        supervised.held = null
+      })
   }
 
   // The crashed instance is closed first: what it still holds is emitted and written, so

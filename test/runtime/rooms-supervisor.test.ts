@@ -188,6 +188,28 @@ t.test('a handler that throws restarts the room, whose state is recovered from t
   t.match(supervisor.stats()[0], { roomId, restarts: 1, status: 'running' })
 })
 
+t.test('events sent while a crashed room restarts are held for the new instance, in order', async (t) => {
+  const { supervisor, runtime, roomId, rooms, clock } = await setup(t, { mutations: { boom: () => { throw new Error('boom') } } })
+  await supervisor.startRoom(roomId)
+  await supervisor.dispatch(roomId, joined('bob'))
+  await supervisor.dispatch(roomId, joined('ann'))
+  clock.advance(50)
+  const restarted = next(supervisor, 'room_started', (e) => e.restarted)
+  rooms.hold() // the crashed instance's last write waits: the restart takes a while
+  await supervisor.dispatch(roomId, { event: 'boom', payload: {} })
+  t.not(supervisor.room(roomId)?.status, 'running', 'crashed')
+  await supervisor.dispatch(roomId, moved('bob', 7))
+  await supervisor.dispatch(roomId, { event: 'user_left', payload: { user_id: 'ann' } })
+  await supervisor.dispatch(roomId, moved('bob', 8))
+  rooms.release()
+  await restarted
+  await supervisor.flush(roomId)
+  const world = await rooms.entities(roomId)
+  t.same(world.bob, { avatar: 'box', head: head(8) }, 'bob\'s moves during the restart, the last one last')
+  t.notOk('ann' in world, 'ann\'s leaving was not lost: no avatar is left standing for her')
+  t.equal(runtime.pubsub.subscriberCount(`room_stream:${roomId}`), 1, 'only the new instance listens: nothing holds the stream any more')
+})
+
 t.test('a timer that throws restarts the room too', async (t) => {
   const pubsub = new MemoryPubSub()
   let failSocketPush = true
