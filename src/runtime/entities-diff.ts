@@ -138,15 +138,18 @@ export interface EntitiesDiffOptions {
 }
 
 /**
- * One per room. Collects mutations and, one sync interval after the first mutation of a
- * window, emits the folded diff to `room:<id>` as `{ event: 'entities_diff', payload }` (for
- * sockets) and bare to `entities_diff_stream:<id>` (for persistence). An empty window emits
- * nothing and arms no timer.
+ * One per room. Collects mutations and emits the folded diff to `room:<id>` as
+ * `{ event: 'entities_diff', payload }` (for sockets) and bare to `entities_diff_stream:<id>`
+ * (for persistence): one sync interval after the first mutation of a quiet room, then on that
+ * cadence (every interval after the previous emit was due) while mutations keep coming. An
+ * empty window emits nothing and arms no timer.
  */
 export class EntitiesDiffServer {
   readonly #o: EntitiesDiffOptions
   readonly #coalescer = new Coalescer()
   #timer: unknown = null
+  /** When the last timed emit was due (clock time). */
+  #lastDue = -Infinity
   #emitted = 0
 
   constructor (options: EntitiesDiffOptions) {
@@ -155,12 +158,22 @@ export class EntitiesDiffServer {
 
   add (mutations: Iterable<Mutation>): void {
     for (const mutation of mutations) this.#coalescer.add(mutation)
-    if (this.#timer === null && this.#coalescer.size > 0) {
-      this.#timer = this.#o.clock.setTimeout(() => {
-        this.#timer = null
-        this.flush().catch(this.#o.onError)
-      }, this.#o.syncIntervalMs)
-    }
+    if (this.#timer === null && this.#coalescer.size > 0) this.#arm()
+  }
+
+  // Timing the next emit from the previous one's due time, not from this mutation, keeps a busy
+  // room at one diff per interval: otherwise a timer firing late (a busy event loop) and the
+  // wait for the next mutation after an emit would stretch every window, and moves would be
+  // held longer and superseded more often. A room quiet for a whole interval starts afresh.
+  #arm (): void {
+    const now = this.#o.clock.now()
+    const cadence = this.#lastDue + this.#o.syncIntervalMs
+    const due = cadence > now ? cadence : now + this.#o.syncIntervalMs
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = null
+      this.#lastDue = due
+      this.flush().catch(this.#o.onError)
+    }, due - now)
   }
 
   /**

@@ -7,7 +7,8 @@ const FLOOR: TargetName = 'ws-floor'
 function num (value: number): string {
   if (Number.isNaN(value)) return 'n/a'
   const abs = Math.abs(value)
-  if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
+  // 999.6 rounds to 1,000 too, not to "1000".
+  if (abs >= 999.5) return Math.round(value).toLocaleString('en-US')
   if (abs >= 100) return value.toFixed(0)
   if (abs >= 10) return value.toFixed(1)
   return value.toFixed(2)
@@ -33,8 +34,9 @@ function loadSection (results: Results, users: number, targets: TargetName[]): s
   const present = targets.filter((t) => runs(t).length > 0)
   if (present.length === 0) return ''
   const first = runs(present[0])[0]
-  const rowNames = Object.keys(figures(first))
-  const rows = rowNames.map((name) => [name, ...present.map((t) => cell(runs(t).map((r) => figures(r)[name])))])
+  // Some rows are one target's only (PostgreSQL CPU): n/a for the others.
+  const rowNames = [...new Set(present.flatMap((t) => runs(t).flatMap((r) => Object.keys(figures(r)))))]
+  const rows = rowNames.map((name) => [name, ...present.map((t) => cell(runs(t).map((r) => figures(r)[name] ?? NaN)))])
   const floorRuns = runs(FLOOR)
   if (floorRuns.length > 0) {
     const ratio = (name: string, t: TargetName): string => {
@@ -88,7 +90,7 @@ function rampSection (results: Results): string {
     const last = r.steps.filter((s) => s.ok).at(-1)
     return [r.target, r.sustained.toLocaleString('en-US'), last ? num(last.p99Ms) : 'n/a', last ? num(last.serverCpuPercent) : 'n/a', r.stop]
   })
-  return `### Ramp: most users sustained (p99 ≤ ${rampP99LimitMs} ms, lost ≤ ${rampLostLimitPercent}%)\n\n` +
+  return `### Ramp: most users sustained (p99 ≤ ${rampP99LimitMs} ms, lost ≤ ${rampLostLimitPercent}%; ${results.config.rampMeasureS} s measured per step)\n\n` +
     `${table(['target', 'users sustained', 'p99 ms there', 'server CPU % there', 'stopped because'], rows)}\n`
 }
 
@@ -99,7 +101,8 @@ export function markdown (results: Results): string {
     `## Bench ${results.mode} run, ${results.startedAt}`,
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, Node ${machine.node} (${machine.platform}); ` +
       `server and generator ${machine.pinned ? 'pinned to cores 0 and 1' : 'not pinned (no taskset or one core)'}. ` +
-      `xr-rooms at ${machine.commit}${machine.srcDirty ? ' plus uncommitted changes in src/' : ''}. ` +
+      `xr-rooms at ${machine.commit}${machine.srcDirty ? ' plus uncommitted changes in src/' : ''}, ` +
+      `on ${config.database === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite in a directory on disk'}. ` +
       `Each user sends a pose at 20 Hz and receives everything of its room; ${config.observersPerRoom} per room decode it and time the moves (latency, skipped, lost count those). ` +
       `${config.warmupS} s warm-up, ${config.measureS} s measured, settled ${config.graceS} s later. ` +
       `Cells: median of the runs ±half their range. Took ${Math.round(results.durationS)} s.`,

@@ -23,6 +23,8 @@ export interface ServerWindow {
   /** CPU used by anything but the bench's processes meanwhile (percent of one core), and hypervisor steal. */
   otherCpuPercent: number
   stealPercent: number
+  /** xr-rooms on PostgreSQL: CPU of the postgres processes over the window (percent of one core). */
+  databaseCpuPercent?: number
 }
 
 export interface LoadRun {
@@ -79,6 +81,8 @@ export interface Results {
   machine: Machine
   config: {
     targets: TargetName[]
+    /** Where xr-rooms keeps its data: embedded PGlite on disk, or PostgreSQL (DATABASE_URL). */
+    database: 'pglite' | 'postgres'
     levels: number[]
     runs: number
     roomSize: number
@@ -86,6 +90,8 @@ export interface Results {
     observersPerRoom: number
     warmupS: number
     measureS: number
+    /** The measuring window of each ramp step. */
+    rampMeasureS: number
     graceS: number
     idleConnections: number
     joinSizes: number[]
@@ -115,6 +121,7 @@ export function figures (run: LoadRun): Record<string, number> {
     'latency p99 ms': s.latencyMs.p99,
     'latency max ms': s.latencyMs.max,
     'server CPU % (one core)': run.server.cpuPercent,
+    ...(run.server.databaseCpuPercent === undefined ? {} : { 'PostgreSQL CPU %': run.server.databaseCpuPercent }),
     'server RSS MB': run.server.rssMB,
     'generator CPU %': s.generator.cpuPercent,
     'other CPU on the machine %': run.server.otherCpuPercent

@@ -1,5 +1,5 @@
 /**
- * Benchmarks xr-rooms side by side with Colyseus and two raw `ws` baselines (see README-performance.md).
+ * Benchmarks xr-rooms side by side with Colyseus and two raw `ws` baselines (see the Performance section of the README).
  *
  *   npm run bench -- --quick          one run at 50 users, idle memory, joins: under 2 minutes
  *   npm run bench                     3 runs at 50, 200 and 500 users, idle memory, joins, ramp
@@ -16,7 +16,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { Child, canPin } from './lib/ipc.ts'
-import { cpuSince, cpuTimes, waitForQuiet } from './lib/machine.ts'
+import { cpuSince, cpuTimes, processCpuMs, waitForQuiet } from './lib/machine.ts'
 import type { AddResult, GeneratorStats } from './generator/load.ts'
 import { TARGETS, type TargetAddress, type TargetName } from './generator/target.ts'
 import { markdown } from './report.ts'
@@ -59,12 +59,15 @@ for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`unknown targ
 const custom = args.levels !== undefined || args.targets !== undefined || args.runs !== undefined || profileTarget !== undefined
 const config: Results['config'] = {
   targets,
+  // The server process inherits the environment: servers/ours.ts opens DATABASE_URL when set.
+  database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
   levels: list(args.levels) ?? (quick ? [50] : [50, 200, 500]),
   runs: Number(args.runs ?? (quick || profileTarget ? 1 : 3)),
   roomSize: Number(args['room-size'] ?? 10),
   observersPerRoom: Number(args.observers ?? 2),
   warmupS: Number(args['warmup-s'] ?? (quick ? 1.5 : 3)),
   measureS: Number(args['measure-s'] ?? (quick ? 4 : 10)),
+  rampMeasureS: Number(args['measure-s'] ?? (quick ? 3 : 5)),
   graceS: 1,
   idleConnections: Number(args.idle ?? (profileTarget ? 0 : quick ? 200 : 1000)),
   joinSizes: list(args.joins) ?? (profileTarget ? [] : quick ? [100, 1000, 10_000] : [100, 1000, 10_000]),
@@ -105,6 +108,9 @@ const machine: Machine = {
 const log = (...parts: unknown[]): void => { console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts) }
 
 interface Usage { cpuUs: number, rss: number, heapUsed: number, at: number }
+
+/** CPU ms used so far by the PostgreSQL server xr-rooms writes to (0 on PGlite: that is in the server process). */
+const databaseCpuMs = (): number => config.database === 'postgres' ? processCpuMs('postgres') : 0
 
 /** Waits (for a while) until nothing else uses the machine, logging while it waits. */
 async function quiet (): Promise<void> {
@@ -152,11 +158,11 @@ class Pair {
    * the machine used meanwhile. A window where other work took more than NOISY_OTHER_CPU is
    * measured again (up to MAX_ATTEMPTS in all, after waiting for the machine to calm down).
    */
-  async measure (): Promise<{ stats: GeneratorStats, server: ServerWindow }> {
+  async measure (seconds = config.measureS): Promise<{ stats: GeneratorStats, server: ServerWindow }> {
     let result: { stats: GeneratorStats, server: ServerWindow } | undefined
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       await this.#settle()
-      result = await this.#measureOnce()
+      result = await this.#measureOnce(seconds)
       if (!(result.server.otherCpuPercent > NOISY_OTHER_CPU)) break
       log(`${this.target}: ${result.server.otherCpuPercent}% of a core used by other processes during the window${attempt < MAX_ATTEMPTS ? '; measuring again' : '; kept, marked in the results'}`)
     }
@@ -167,12 +173,14 @@ class Pair {
   async #otherCpu (ms: number): Promise<number> {
     const machineBefore = cpuTimes()
     const self = process.cpuUsage()
+    const database0 = databaseCpuMs()
     const [server0, generator0] = await Promise.all([this.usage(), this.generator.call<{ cpuUs: number }>('usage')])
     await sleep(ms)
     const [server1, generator1] = await Promise.all([this.usage(), this.generator.call<{ cpuUs: number }>('usage')])
     const mine = process.cpuUsage(self)
     const busy = cpuSince(machineBefore).busyPercent
-    const bench = 100 * (server1.cpuUs - server0.cpuUs + generator1.cpuUs - generator0.cpuUs + mine.user + mine.system) / 1000 / ms
+    const bench = 100 * (server1.cpuUs - server0.cpuUs + generator1.cpuUs - generator0.cpuUs + mine.user + mine.system) / 1000 / ms +
+      100 * (databaseCpuMs() - database0) / ms
     return busy - bench
   }
 
@@ -188,18 +196,20 @@ class Pair {
     }
   }
 
-  async #measureOnce (): Promise<{ stats: GeneratorStats, server: ServerWindow }> {
+  async #measureOnce (seconds: number): Promise<{ stats: GeneratorStats, server: ServerWindow }> {
     const machineBefore = cpuTimes()
     const self = process.cpuUsage()
+    const database0 = databaseCpuMs()
     const before = await this.usage()
-    const stats = await this.generator.call<GeneratorStats>('measure', { ms: config.measureS * 1000, graceMs: config.graceS * 1000 })
+    const stats = await this.generator.call<GeneratorStats>('measure', { ms: seconds * 1000, graceMs: config.graceS * 1000 })
     const after = await this.usage()
+    const databaseMs = databaseCpuMs() - database0
     const mine = process.cpuUsage(self)
     const machineUse = cpuSince(machineBefore)
     const elapsedMs = after.at - before.at
     const serverUs = after.cpuUs - before.cpuUs
-    // Busy CPU of the machine minus the server's, the generator's and this process's own.
-    const benchPercent = 100 * (serverUs + stats.generator.cpuUs + mine.user + mine.system) / 1000 / elapsedMs
+    // Busy CPU of the machine minus the server's (and its database's), the generator's and this process's own.
+    const benchPercent = 100 * (serverUs + stats.generator.cpuUs + mine.user + mine.system) / 1000 / elapsedMs + 100 * databaseMs / elapsedMs
     const round1 = (n: number): number => Math.round(n * 10) / 10
     return {
       stats,
@@ -208,7 +218,8 @@ class Pair {
         rssMB: round1(after.rss / MB),
         heapMB: round1(after.heapUsed / MB),
         otherCpuPercent: round1(Math.max(0, machineUse.busyPercent - benchPercent)),
-        stealPercent: round1(machineUse.stealPercent)
+        stealPercent: round1(machineUse.stealPercent),
+        ...(config.database === 'postgres' && this.target === 'xr-rooms' ? { databaseCpuPercent: round1(100 * databaseMs / elapsedMs) } : {})
       }
     }
   }
@@ -296,7 +307,7 @@ async function ramp (target: TargetName): Promise<RampResult> {
         break
       }
       await sleep(2000)
-      const { stats, server } = await pair.measure()
+      const { stats, server } = await pair.measure(config.rampMeasureS)
       const lostPercent = target === 'ws-floor' ? 0 : 100 * stats.lostPairs / (stats.expectedPairs || 1)
       const p99 = stats.latencyMs.p99
       const ok = p99 <= config.rampP99LimitMs && lostPercent <= config.rampLostLimitPercent
@@ -355,7 +366,12 @@ async function main (): Promise<void> {
   }
   const mode: Results['mode'] = custom ? 'custom' : quick ? 'quick' : 'full'
   const results: Results = { startedAt: new Date(started).toISOString(), mode, durationS: 0, machine, config, load: [], idle: [], joins: [], ramp: [] }
-  log(`${mode} run: ${targets.join(', ')} at ${config.levels.join(', ')} users, ${config.runs} run(s); ${machine.cpu}, ${machine.cores} cores, ${machine.pinned ? 'pinned' : 'not pinned'}`)
+  if (mode === 'full') {
+    // Test suites come and go in bursts: a full run starts after five quiet seconds in a row.
+    log('waiting for a quiet machine')
+    await waitForQuiet({ maxBusyPercent: QUIET_OTHER_CPU, sampleMs: 5000, timeoutMs: QUIET_TIMEOUT_MS })
+  }
+  log(`${mode} run: ${targets.join(', ')} at ${config.levels.join(', ')} users, ${config.runs} run(s), xr-rooms on ${config.database}; ${machine.cpu}, ${machine.cores} cores, ${machine.pinned ? 'pinned' : 'not pinned'}`)
   // Runs interleave the targets, so that a drift of the machine spreads over all of them.
   for (let run = 1; run <= config.runs; run++) {
     for (const [i, users] of config.levels.entries()) {

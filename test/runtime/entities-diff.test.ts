@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Rooms } from '../../src/db/rooms.ts'
 import type { EntitiesDiff } from '../../src/db/types.ts'
+import type { Clock } from '../../src/runtime/clock.ts'
 import { applyDiffs, Coalescer, EntitiesDiffServer, mergeDiffs, splitByEntity } from '../../src/runtime/entities-diff.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import type { Mutation } from '../../src/runtime/state-mutation.ts'
@@ -191,6 +192,33 @@ t.test('EntitiesDiffServer emits one diff per sync interval, to sockets and to p
   t.equal(server.emitted, 4)
   t.same(otherRoom, [])
   t.same(errors, [])
+})
+
+t.test('a busy room keeps the cadence: late timers and the wait for the next mutation do not stretch it', async (t) => {
+  const manual = new ManualClock()
+  // Every timer fires 8 ms after it was asked to, as on a busy event loop.
+  const delays: number[] = []
+  const late: Clock = {
+    now: () => manual.now(),
+    setTimeout: (callback, ms) => { delays.push(ms); return manual.setTimeout(callback, ms + 8) },
+    clearTimeout: (handle) => manual.clearTimeout(handle)
+  }
+  const pubsub = new MemoryPubSub()
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, clock: late, syncIntervalMs: 50, onError: (e) => t.error(e) })
+  const stream = collect(pubsub, 'entities_diff_stream:r1')
+  // A user moving every 5 ms for one second.
+  for (let ms = 0; ms < 1000; ms += 5) {
+    server.add([{ op: 'update', entityId: 'bob', components: { head: [ms] } }])
+    manual.advance(5)
+  }
+  await turn()
+  // At 58, 108, …, 958 ms: timing each from the mutation after the previous would give 58, 118, …, 958.
+  t.equal(stream.length, 19, 'one diff per interval')
+  t.same(delays.slice(0, 3), [50, 40, 40], 'each due one interval after the previous was due')
+
+  manual.advance(1000)
+  server.add([{ op: 'update', entityId: 'bob', components: { head: [0] } }])
+  t.equal(delays.at(-1), 50, 'after a quiet interval, a new window starts')
 })
 
 t.test('flush emits at once and cancels the timer', async (t) => {

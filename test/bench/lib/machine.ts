@@ -4,7 +4,6 @@
  * for a quiet machine and reports what else ran during each measuring window.
  */
 import fs from 'node:fs'
-import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface CpuTimes {
@@ -36,6 +35,31 @@ export function cpuSince (from: CpuTimes | null): { busyPercent: number, stealPe
 }
 
 /**
+ * CPU time used so far by every process called `name` (all threads), ms; 0 where /proc cannot
+ * be read. For a database server outside the bench's processes (PostgreSQL's are "postgres").
+ */
+export function processCpuMs (name: string): number {
+  let ticks = 0
+  let pids: string[] = []
+  try {
+    pids = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))
+  } catch {}
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue
+      // After the name: state (field 3) … utime (14), stime (15).
+      const fields = stat.slice(close + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks * TICK_MS
+}
+
+/**
  * Waits until the machine has been quiet (busy below `maxBusyPercent` of one core) over a
  * `sampleMs` sample, for at most `timeoutMs`. Resolves with the last busy figure.
  */
@@ -50,5 +74,3 @@ export async function waitForQuiet ({ maxBusyPercent = 15, sampleMs = 1500, time
     onWait(busyPercent)
   }
 }
-
-export const cores = (): number => os.availableParallelism()

@@ -28,7 +28,9 @@ async function start (): Promise<BenchServer & { secret?: string }> {
   }
 }
 
-const server = await start()
+// Requests are taken from the start: a message arriving before there is a listener is lost,
+// and starting a server takes a while. They wait for the server instead.
+const starting = start()
 
 export interface Usage {
   /** CPU time used since the process started, µs. */
@@ -43,8 +45,11 @@ const gc = (globalThis as { gc?: () => void }).gc
 let profiler: Session | null = null
 
 serve({
-  info: () => ({ name, port: server.port, secret: server.secret, pid: process.pid }),
-  rooms: ({ count, entities }: { count: number, entities?: number }) => server.createRooms(count, entities),
+  info: async () => {
+    const server = await starting
+    return { name, port: server.port, secret: server.secret, pid: process.pid }
+  },
+  rooms: async ({ count, entities }: { count: number, entities?: number }) => (await starting).createRooms(count, entities),
   usage: (): Usage => {
     const cpu = process.cpuUsage()
     const memory = process.memoryUsage()
@@ -73,7 +78,7 @@ serve({
     return file
   },
   stop: async () => {
-    await server.close()
+    await (await starting).close()
     // After the reply is out: --cpu-prof writes its profile on this exit.
     setTimeout(() => process.exit(0), 50)
   }

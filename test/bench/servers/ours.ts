@@ -1,17 +1,20 @@
 /**
- * xr-rooms itself: the whole app as `npm start` builds it (buildApp), on an embedded PGlite
- * database in a fresh on-disk directory (the default deployment), logging off.
+ * xr-rooms itself: the whole app as `npm start` builds it (buildApp), logging off, on an
+ * embedded PGlite database in a fresh on-disk directory (the default deployment), or with
+ * DATABASE_URL set on that PostgreSQL server, in a fresh schema dropped on close.
  */
 import { buildApp } from '../../../src/app.ts'
 import { Rooms } from '../../../src/db/rooms.ts'
-import { migratedDataDir } from '../../helpers/database.ts'
+import { migratedDataDir, testDatabase } from '../../helpers/database.ts'
 import { benchEntities, type BenchServer } from './server.ts'
 
 export const BENCH_SECRET = 'bench-secret-key-base-0123456789-0123456789-0123456789'
 
 export async function startOurs ({ secret = BENCH_SECRET }: { secret?: string } = {}): Promise<BenchServer> {
   const teardown: Array<() => unknown> = []
-  const { db } = await migratedDataDir({ teardown: (fn) => teardown.push(fn) })
+  const t = { teardown: (fn: () => unknown) => teardown.push(fn) }
+  // testDatabase closes the database in teardown too: closing twice is harmless.
+  const db = process.env.DATABASE_URL ? await testDatabase(t) : (await migratedDataDir(t)).db
   const app = await buildApp({ config: { secretKeyBase: secret }, database: db, logger: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
