@@ -19,7 +19,8 @@ async function setup (t: Test, options: PersistenceOptions = {}) {
   const pubsub = new MemoryPubSub()
   const { logger, lines } = captureLogger()
   const errors: unknown[] = []
-  const server = new EntitiesStateServer({ roomId: room.id, store: rooms, pubsub, clock, logger, onError: (e) => errors.push(e), ...options })
+  // Each diff written as it comes unless a test asks for batching.
+  const server = new EntitiesStateServer({ roomId: room.id, store: rooms, pubsub, clock, logger, onError: (e) => errors.push(e), writeIntervalMs: 0, ...options })
   server.start()
   t.teardown(() => server.stop())
   return { rooms, room, clock, pubsub, server, lines, errors }
@@ -39,6 +40,47 @@ t.test('writes diffs from the stream in order, one transaction at a time', async
   t.same((await rooms.entities(room.id)).box, { x: 3 })
   t.match(server.stats(), { queueDepth: 0, lagMs: 0, writes: 3, failures: 0, dropped: 0 })
   t.same(errors, [])
+})
+
+t.test('writes start at most every writeIntervalMs; what waits meanwhile is written as one', async (t) => {
+  const { rooms, room, clock, server, errors } = await setup(t, { writeIntervalMs: 250 })
+  server.enqueue(move('box', 1))
+  t.same(rooms.attempts, [move('box', 1)], 'after a quiet spell a diff is written at once')
+  clock.advance(50)
+  server.enqueue(move('box', 2))
+  clock.advance(50)
+  server.enqueue({ creates: { cup: { x: 9 } }, updates: { box: { y: 1 } }, deletes: { ball: true } })
+  await turn()
+  t.equal(rooms.attempts.length, 1, 'the next ones wait for the interval')
+  clock.advance(150)
+  await server.drain()
+  t.same(rooms.written[0], move('box', 1))
+  t.same(rooms.written.slice(1), [{ creates: { cup: { x: 9 } }, updates: { box: { x: 2, y: 1 } }, deletes: { ball: true } }], 'folded into one write')
+  t.same(await rooms.entities(room.id), { box: { x: 2, y: 1 }, cup: { x: 9 } })
+  t.match(server.stats(), { queueDepth: 0, writes: 2, merged: 0 })
+  t.same(errors, [])
+})
+
+t.test('drain writes what waits without waiting for the interval', async (t) => {
+  const { rooms, clock, server } = await setup(t, { writeIntervalMs: 250 })
+  server.enqueue(move('box', 1))
+  server.enqueue(move('box', 2))
+  await server.drain()
+  t.same(rooms.written, [move('box', 1), move('box', 2)])
+  t.equal(clock.pending, 0, 'no interval timer left behind')
+})
+
+t.test('a batched diff the database rejects is split by entity, and the parts are not batched again', async (t) => {
+  const { rooms, room, clock, server } = await setup(t, { writeIntervalMs: 250 })
+  server.enqueue(move('ball', 1))
+  server.enqueue({ creates: {}, updates: { box: { label: 'nul \u0000 byte' } }, deletes: {} })
+  server.enqueue(move('ball', 2))
+  const drained = server.drain()
+  // Three attempts at the batch, then three at the poisoned part alone.
+  for (let retry = 0; retry < 4; retry++) await clock.next()
+  await drained
+  t.same(await rooms.entities(room.id), { box: { x: 0 }, ball: { x: 2 } }, 'the good part is stored')
+  t.match(server.stats(), { dropped: 1 })
 })
 
 t.test('a database that fails N times then recovers: nothing lost, nothing twice, nothing out of order', async (t) => {

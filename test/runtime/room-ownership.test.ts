@@ -48,7 +48,8 @@ async function cluster (t: Test, names: string[], room: { persistent?: boolean }
     const rooms = new ControlledRooms(db.prisma)
     const { logger, lines } = captureLogger()
     const runtime = new RoomRuntime({
-      rooms, pubsub, clock, logger, syncIntervalMs: 50, cluster: { leases: leases.for(name), processId: name, presentUsers, renewIntervalMs: TICK }
+      // Diffs written as they come: the manual clock need not move for each write.
+      rooms, pubsub, clock, logger, syncIntervalMs: 50, persistence: { writeIntervalMs: 0 }, cluster: { leases: leases.for(name), processId: name, presentUsers, renewIntervalMs: TICK }
     })
     t.teardown(() => runtime.close())
     return { name, rooms, runtime, supervisor: runtime.supervisor, lines }
