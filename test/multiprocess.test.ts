@@ -164,7 +164,7 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   await alice.until('bob down to one connection', () => alice.people.find(p => p.id === 'bob')?.metas.length === 1, PATIENCE_MS)
   t.ok(alice.entity('bob') && carol.entity('bob'), 'bob is still in the room')
 
-  // What the room acknowledged before the kill is in the database (a room writes every 50 ms).
+  // What the room acknowledged before the kill is in the database (a room writes at most every 250 ms).
   await stored('the grab written', async () => (await rooms.getEntityState(room.id, 'box'))?.parent === 'carol:left')
   await stored('bob\'s move written', async () => ((await rooms.getEntityState(room.id, 'bob'))?.head as number[] | undefined)?.[0] === 7)
 
