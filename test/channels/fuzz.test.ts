@@ -3,19 +3,10 @@
 import t from 'tap'
 import { topics } from '../../src/runtime/topics.ts'
 import { joinedMember, pose, push, RawClient, startRoomServer, tokenFor } from './fixtures/room-server.ts'
+import { prng } from '../helpers/prng.ts'
 
 const FUZZERS = 5
 const FRAMES_PER_FUZZER = 2000
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let r = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function fuzzFrames (random: () => number, topic: string): Array<string | Buffer> {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!

@@ -5,6 +5,7 @@ import { Coalescer } from '../../src/runtime/entities-diff.ts'
 import { RoomWorld } from '../../src/runtime/room-world.ts'
 import type { Mutation } from '../../src/runtime/state-mutation.ts'
 import { databaseKind, testDatabase } from '../helpers/database.ts'
+import { prng } from '../helpers/prng.ts'
 
 t.test('creates replace, updates merge into live entities only, deletes remove', async (t) => {
   const world = new RoomWorld()
@@ -32,16 +33,6 @@ t.test('a snapshot does not change with later mutations, and odd ids stay own ke
   t.same(JSON.parse(JSON.stringify(before)).__proto__, { a: 1 }, 'taken before the update')
   t.same(JSON.parse(JSON.stringify(world.snapshot())).__proto__, { a: 2 })
 })
-
-/** A small seeded PRNG (mulberry32), so a failing sequence can be replayed. */
-function prng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let r = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomMutations (random: () => number, count: number): Mutation[] {
   const ids = ['e1', 'e2', 'e3']
