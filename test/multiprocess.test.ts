@@ -199,6 +199,8 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   await stored('the release written by the new owner', async () => (await rooms.getEntityState(room.id, 'box'))?.parent === null)
   t.same((await rooms.getEntityState(room.id, 'bob'))?.head, pose(11), 'bob\'s last move written')
   t.ok(await rooms.getEntityState(room.id, 'spawn'), 'the world was not reset')
+  // Alice's leaving may come after the release: it is written with the room's next batch.
+  await stored('alice\'s leaving written', async () => (await rooms.getEntityState(room.id, 'alice')) === null)
   t.same(Object.keys(await rooms.entities(room.id)).sort(), ['bob', 'box', 'carol', 'spawn'])
 
   // A graceful stop hands the room over at once: the lease is given up, not left to expire.
