@@ -24,7 +24,7 @@
  * rules merge whole diffs
  * (see `mergeDiffs`, used by the persistence queue when it is full).
  */
-import type { Components, EntitiesDiff, EntityMap } from '../db/types.ts'
+import type { Components, EntitiesDiff } from '../db/types.ts'
 import type { Clock } from './clock.ts'
 import type { PubSub } from './pubsub.ts'
 import type { Mutation } from './state-mutation.ts'
@@ -44,7 +44,8 @@ function coalesce (pending: Pending | undefined, next: Mutation): Pending {
 }
 
 // Ids are untrusted: defineProperty keeps an id such as "__proto__" an ordinary key.
-function put (target: Record<string, unknown>, key: string, value: unknown): void {
+/** Sets an own key, whatever its name ("__proto__" included), as the database stores it. */
+export function put (target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
@@ -102,22 +103,6 @@ export function splitByEntity (diff: EntitiesDiff): EntitiesDiff[] {
     }
   }
   return [...parts.values()]
-}
-
-/** `world` after `diffs`, with the database's semantics (an update only touches a live entity). */
-export function applyDiffs (world: EntityMap, diffs: EntitiesDiff[]): EntityMap {
-  const entities = new Map(Object.entries(world))
-  for (const diff of diffs) {
-    for (const [id, components] of Object.entries(diff.creates)) entities.set(id, { ...components })
-    for (const [id, components] of Object.entries(diff.updates)) {
-      const live = entities.get(id)
-      if (live) entities.set(id, { ...live, ...components })
-    }
-    for (const id of Object.keys(diff.deletes)) entities.delete(id)
-  }
-  const result: EntityMap = {}
-  for (const [id, components] of entities) put(result, id, components)
-  return result
 }
 
 const isMap = (value: unknown): value is Record<string, unknown> =>

@@ -156,7 +156,6 @@ export class EntitiesStateServer {
     return drained
   }
 
-
   stats (): PersistenceStats {
     const oldest = this.#queue[0]
     return {

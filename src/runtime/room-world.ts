@@ -1,4 +1,5 @@
 import type { Components, EntityMap } from '../db/types.ts'
+import { put } from './entities-diff.ts'
 import type { Mutation } from './state-mutation.ts'
 
 /**
@@ -36,9 +37,18 @@ export class RoomWorld {
   /** The world now, as `{entityId: {component: value}}`. */
   snapshot (): EntityMap {
     const world: EntityMap = {}
-    // defineProperty: an entity id such as "__proto__" must be an own key, as in the database.
-    for (const [id, components] of this.#entities) Object.defineProperty(world, id, { value: components, enumerable: true, writable: true, configurable: true })
+    for (const [id, components] of this.#entities) put(world, id, components)
     return world
+  }
+
+  /** One entity's components, if it exists. */
+  get (entityId: string): Components | undefined {
+    return this.#entities.get(entityId)
+  }
+
+  /** Every entity, as [id, components]. */
+  entries (): IterableIterator<[string, Components]> {
+    return this.#entities.entries()
   }
 
   get size (): number {

@@ -1,7 +1,8 @@
+import type { EntityMap } from '../db/types.ts'
 import type { Clock } from './clock.ts'
 import { EntitiesDiffServer } from './entities-diff.ts'
 import { EntitiesStateServer, type DiffStore, type PersistenceOptions, type PersistenceStats } from './entities-state.ts'
-import { Holdables } from './holdables.ts'
+import { grabRefusal, releasesOnLeaving } from './holdables.ts'
 import { RoomWorld } from './room-world.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
@@ -11,7 +12,10 @@ import { topics } from './topics.ts'
 import { UserSnapshot, type UserStore } from './user-snapshot.ts'
 
 /** What a running room needs from the rooms data module. */
-export type RoomStore = DiffStore & UserStore
+export type RoomStore = DiffStore & UserStore & {
+  /** The stored world, which a room loads before it takes events. */
+  entities: (roomId: string) => Promise<EntityMap>
+}
 
 export interface RoomServerOptions {
   roomId: string
@@ -61,7 +65,6 @@ export class RoomServer implements Stoppable {
   readonly entitiesDiff: EntitiesDiffServer
   readonly entitiesState: EntitiesStateServer
   readonly userSnapshot: UserSnapshot
-  readonly holdables = new Holdables()
   readonly world = new RoomWorld()
   readonly #o: RoomServerOptions
   readonly #stopListeners: Array<() => void> = []
@@ -85,13 +88,12 @@ export class RoomServer implements Stoppable {
   }
 
   /**
-   * Reads what the room must know before it takes events: its world, the holdables and their
-   * holders, and with `recover` (a restart or takeover) the users still in it.
+   * Reads what the room must know before it takes events: its world and, with `recover` (a
+   * restart or takeover), the users still in it.
    */
   async load (recover: boolean): Promise<void> {
     const world = await this.#o.store.entities(this.id)
     this.world.load(world)
-    this.holdables.load(world)
     if (recover) this.userSnapshot.remember(world)
   }
 
@@ -110,7 +112,7 @@ export class RoomServer implements Stoppable {
         this.#o.logger.debug({ roomId: this.id, message }, 'ignoring a message that is not a room event')
         return
       }
-      const refusal = this.holdables.refusal(message)
+      const refusal = grabRefusal(this.world, message)
       if (refusal !== null) {
         this.#o.onEvent?.('refused')
         this.#o.logger.debug({ roomId: this.id, event: message.event, refusal }, 'room event refused')
@@ -121,9 +123,8 @@ export class RoomServer implements Stoppable {
       if (result.status === 'ok') {
         const userId = message.payload.user_id
         const mutations = message.event === 'user_left' && typeof userId === 'string'
-          ? [...this.holdables.releasesOnLeaving(userId), ...result.mutations]
+          ? [...releasesOnLeaving(this.world, userId), ...result.mutations]
           : result.mutations
-        this.holdables.observe(mutations)
         this.world.apply(mutations)
         this.entitiesDiff.add(mutations)
       } else {

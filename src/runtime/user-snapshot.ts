@@ -5,7 +5,6 @@ import { userComponents, type RoomEvent } from './state-mutation.ts'
 export interface UserStore {
   getEntityState: (roomId: string, entityId: string, options: { includeDeleted: boolean }) => Promise<Components | null>
   headPositionNearSpawnPoint: (roomId: string) => Promise<[number, number, number]>
-  entities: (roomId: string) => Promise<EntityMap>
 }
 
 /**
@@ -57,12 +56,7 @@ export class UserSnapshot {
     return this.#users.size
   }
 
-  /** After a restart: every live avatar in the database is a user still in the room. */
-  async load (): Promise<void> {
-    this.remember(await this.store.entities(this.roomId))
-  }
-
-  /** Takes every avatar of `world` (the stored world) as a user still in the room. */
+  /** After a restart: every avatar of `world` (the stored world) is a user still in the room. */
   remember (world: EntityMap): void {
     for (const [id, components] of Object.entries(world)) {
       if ('avatar' in components) this.#users.set(id, components)

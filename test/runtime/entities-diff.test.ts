@@ -2,12 +2,12 @@ import t from 'tap'
 import { Rooms } from '../../src/db/rooms.ts'
 import type { EntitiesDiff } from '../../src/db/types.ts'
 import type { Clock } from '../../src/runtime/clock.ts'
-import { applyDiffs, Coalescer, EntitiesDiffServer, mergeDiffs, splitByEntity } from '../../src/runtime/entities-diff.ts'
+import { Coalescer, EntitiesDiffServer, mergeDiffs, splitByEntity } from '../../src/runtime/entities-diff.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import type { Mutation } from '../../src/runtime/state-mutation.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'
-import { collect, turn } from './fixtures/helpers.ts'
+import { applyDiffs, collect, turn } from './fixtures/helpers.ts'
 
 const create = (components: Record<string, unknown>): Mutation => ({ op: 'create', entityId: 'e', components })
 const update = (components: Record<string, unknown>): Mutation => ({ op: 'update', entityId: 'e', components })

@@ -1,11 +1,10 @@
 import t, { type Test } from 'tap'
 import type { EntitiesDiff } from '../../src/db/types.ts'
 import { EntitiesStateServer, isDataRejection, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
-import { applyDiffs } from '../../src/runtime/entities-diff.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'
-import { captureLogger, ControlledRooms, turn } from './fixtures/helpers.ts'
+import { applyDiffs, captureLogger, ControlledRooms, turn } from './fixtures/helpers.ts'
 
 t.comment(`database: ${databaseKind()}`)
 const db = await testDatabase(t)

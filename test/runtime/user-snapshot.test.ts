@@ -42,13 +42,13 @@ t.test('resumeComponents: the snapshot, else the stored entity, else a default a
   t.same(await resumeComponents(rooms, room.id, 'gone'), { avatar: 'box', head: head(2) }, 'without a running room')
 })
 
-t.test('load recovers every live avatar from the database', async (t) => {
+t.test('remember takes every live avatar of the stored world', async (t) => {
   const room = await rooms.createRoom({ name: 'load' }, world)
   await rooms.createEntity(room.id, 'ann', { avatar: 'box', head: head(5) })
   await rooms.createEntity(room.id, 'left', { avatar: 'box', head: head(6) })
   await rooms.softDeleteEntity(room.id, 'left')
   const snapshot = new UserSnapshot(rooms, room.id)
-  await snapshot.load()
+  snapshot.remember(await rooms.entities(room.id))
   t.same(snapshot.get('ann'), { avatar: 'box', head: head(5) })
   t.equal(snapshot.size, 1, 'objects and users who left are not loaded')
 })
