@@ -110,11 +110,12 @@ export class RoomChannel implements Channel {
     try {
       this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
       subscription.ready()
+      // Tracked before listing, as Phoenix's guide does: the joiner is in its own presence_state.
+      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username })
+      this.#presenceRef = ref
       this.#ctx.push('presence_state', await presence.list(topic))
       const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
       this.#ctx.push('messages', { messages })
-      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username })
-      this.#presenceRef = ref
       this.#occupancyChanged()
       if (firstForKey) {
         const components = await rooms.resumeComponents(this.#roomId, userId)
