@@ -71,7 +71,7 @@ for (const version of VERSIONS) {
       const again = bob.socket.channel(`room:${server.roomId}`, () => ({ last_seen_id: bobSeen }))
       const history = new Promise<{ messages: ChatMessageRecord[] }>(resolve => again.on('messages', resolve))
       const states: PresenceState[] = []
-      again.on('presence_state', (state: PresenceState) => states.push(state))
+      again.on('presence_state', (state: PresenceState) => { states.push(state) })
       const joined = await within(new Promise(resolve => again.join().receive('ok', resolve)), 'bob\'s rejoin')
       t.same(joined, { user_id: 'bob', username: 'Bob' })
       t.same((await within(history, 'the messages push')).messages.map(m => m.id), [missed.id], 'only what bob missed')
