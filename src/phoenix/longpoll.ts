@@ -131,7 +131,10 @@ export async function longPollTransport (fastify: FastifyInstance, opts: LongPol
     const poll = found.session.poll()
     reply.raw.on('close', poll.cancel)
     const result = await poll.answer
-    if (result.status === 200) return answer(reply, { status: 200, token: queryOf(request).token as string, messages: result.messages })
+    // Every answer to a poll carries the token back: phoenix.js takes the token of each answer.
+    const token = queryOf(request).token as string
+    if (result.status === 200) return answer(reply, { status: 200, token, messages: result.messages })
+    if (result.status === 204) return answer(reply, { status: 204, token, messages: [] })
     return answer(reply, result)
   })
 
