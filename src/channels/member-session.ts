@@ -45,6 +45,7 @@ export class MemberSession implements PolicySession {
   #handle: PolicyHandle | null = null
   #presenceRef: string | null = null
   #role: Role = 'member'
+  #updating: Promise<void> = Promise.resolve()
 
   constructor (ctx: ChannelContext, userId: string, roomId: string, deps: TrustDeps) {
     this.#ctx = ctx
@@ -69,10 +70,10 @@ export class MemberSession implements PolicySession {
     this.#handle = handle
     try {
       const refused = await this.#refusal(handle.policy)
-      if (refused) this.leave()
+      if (refused) await this.leave()
       return refused
     } catch (err) {
-      this.leave()
+      await this.leave()
       throw err
     }
   }
@@ -147,11 +148,17 @@ export class MemberSession implements PolicySession {
     return { reply: { status: 'ok', response: { id } } }
   }
 
-  /** Stops hearing of policy changes (the channel is ending); its presence is the channel's to untrack. */
-  leave (): void {
-    this.#presenceRef = null
+  /**
+   * Stops hearing of policy changes (the channel is ending); resolves with the presence ref to
+   * untrack, if tracked, once a role update in flight is done (it moves the meta to a new ref).
+   */
+  async leave (): Promise<string | null> {
     this.#handle?.leave()
     this.#handle = null
+    await this.#updating
+    const ref = this.#presenceRef
+    this.#presenceRef = null
+    return ref
   }
 
   policyChanged (policy: RoomPolicy): void {
@@ -159,8 +166,13 @@ export class MemberSession implements PolicySession {
     const ref = this.#presenceRef
     if (role === this.#role || ref === null) return
     this.#role = role
-    Promise.resolve(this.#deps.presence.update(this.#ctx.topic, this.userId, ref, { role }))
-      .catch((err: unknown) => this.#ctx.log.warn({ err }, 'could not update the presence role'))
+    // One update at a time: each moves the meta to a new ref, which the next must use.
+    this.#updating = this.#updating.then(async () => {
+      const current = this.#presenceRef
+      if (current === null) return
+      const next = await this.#deps.presence.update(this.#ctx.topic, this.userId, current, { role: this.#role })
+      if (this.#presenceRef === current) this.#presenceRef = next
+    }).catch((err: unknown) => this.#ctx.log.warn({ err }, 'could not update the presence role'))
   }
 
   kicked (notice: KickNotice): void {

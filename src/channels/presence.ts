@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto'
  */
 export interface PresenceMeta extends PresenceFields {
   phx_ref: string
+  /** After an update: the ref the meta had before (as Phoenix sends it). */
+  phx_ref_prev?: string
   online_at: number
 }
 
@@ -56,8 +58,12 @@ export interface PresenceTracker {
   trackWithin: (topic: string, key: string, meta: PresenceFields, capacity: number) => MaybePromise<TrackResult | null>
   /** Removes the connection `ref`; says whether it was the key's last. Unknown refs are ignored. */
   untrack: (topic: string, key: string, ref: string) => MaybePromise<UntrackResult>
-  /** Changes some fields of a connection's meta. */
-  update: (topic: string, key: string, ref: string, meta: Partial<PresenceFields>) => MaybePromise<void>
+  /**
+   * Changes some fields of a connection's meta. The meta gets a new ref (the phoenix client
+   * tells metas apart by ref: a leave and a join of one ref would remove it), returned here and
+   * to be used from now on; null when `ref` is not tracked.
+   */
+  update: (topic: string, key: string, ref: string, meta: Partial<PresenceFields>) => MaybePromise<string | null>
   /** Everyone in the topic, as pushed in `presence_state`. */
   list: (topic: string) => MaybePromise<PresenceState>
   /** Distinct keys in the topic. */
@@ -102,13 +108,14 @@ export class Presence implements PresenceTracker {
   }
 
   /** Changes a connection's meta (a display name, a role) as a leave plus a join. */
-  update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): void {
+  update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): string | null {
     const metas = this.topics.get(topic)?.get(key)
     const current = metas?.find((m) => m.phx_ref === ref)
-    if (!current) return
-    const next: PresenceMeta = { ...current, ...meta }
+    if (!current) return null
+    const next: PresenceMeta = { ...current, ...meta, phx_ref: randomBytes(8).toString('base64url'), phx_ref_prev: ref }
     metas!.splice(metas!.indexOf(current), 1, next)
     this.broadcast(topic, { joins: { [key]: { metas: [next] } }, leaves: { [key]: { metas: [current] } } })
+    return next.phx_ref
   }
 
   list (topic: string): PresenceState {

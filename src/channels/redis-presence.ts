@@ -55,11 +55,15 @@ local n = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 if n <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 return { stored, n }`
 
-// KEYS: presence. ARGV: field, stored. Returns the previous value, or false when not tracked.
+// Moves a connection to a new ref with a new meta. KEYS: presence, process_entries.
+// ARGV: field, new field, stored, entry, new entry. Returns the previous value, or false when not tracked.
 const UPDATE = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return false end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[5])
 return current`
 
 // Removes every connection of a dead process, once: whoever runs it first gets them.
@@ -121,7 +125,7 @@ export class RedisPresence implements PresenceTracker {
     this.#scripts = {
       track: define('presenceTrack', 4, TRACK),
       untrack: define('presenceUntrack', 3, UNTRACK),
-      update: define('presenceUpdate', 1, UPDATE),
+      update: define('presenceUpdate', 2, UPDATE),
       reap: define('presenceReap', 0, REAP)
     }
     this.#beating = this.#heartbeat()
@@ -168,16 +172,24 @@ export class RedisPresence implements PresenceTracker {
     return { lastForKey: left <= 0 }
   }
 
-  /** Changes a connection's meta (a display name, a role) as a leave plus a join. */
-  async update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): Promise<void> {
+  /** Changes a connection's meta (a display name, a role) as a leave plus a join, under a new ref. Only for this process's connections. */
+  async update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): Promise<string | null> {
     const field = `${key}\n${ref}`
     const current = await this.#redis.hget(this.#key('presence', topic), field)
-    if (current === null) return
+    if (current === null) return null
     const stored = JSON.parse(current) as Stored
-    const next: Stored = { ...stored, meta: { ...stored.meta, ...meta } }
-    const previous = await this.#scripts.update(this.#key('presence', topic), field, JSON.stringify(next)) as string | null
-    if (previous === null) return
+    const nextRef = randomBytes(8).toString('base64url')
+    const next: Stored = { ...stored, meta: { ...stored.meta, ...meta, phx_ref: nextRef, phx_ref_prev: ref } }
+    const entry = `${topic}\n${key}\n${ref}`
+    const nextEntry = `${topic}\n${key}\n${nextRef}`
+    const previous = await this.#scripts.update(
+      this.#key('presence', topic), this.#key('process_entries', this.pid), field, `${key}\n${nextRef}`, JSON.stringify(next), entry, nextEntry
+    ) as string | null
+    if (previous === null) return null
+    this.#mine.delete(entry)
+    this.#mine.add(nextEntry)
     this.#o.broadcast(topic, { joins: { [key]: { metas: [next.meta] } }, leaves: { [key]: { metas: [(JSON.parse(previous) as Stored).meta] } } })
+    return nextRef
   }
 
   async list (topic: string): Promise<PresenceState> {

@@ -74,7 +74,6 @@ export class RoomChannel implements Channel {
   readonly #limits: RoomChannelLimits
   #movesLimited = false
   #subscription: FanoutSubscription | null = null
-  #presenceRef: string | null = null
   #member: MemberSession | null = null
 
   constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
@@ -123,8 +122,7 @@ export class RoomChannel implements Channel {
       this.#ctx.push('messages', { messages })
       const tracked = await member.track(this.#username)
       if (tracked === null) return await this.#refused({ reason: 'room_full' })
-      const { ref, firstForKey } = tracked
-      this.#presenceRef = ref
+      const { firstForKey } = tracked
       this.#occupancyChanged()
       if (firstForKey) {
         const components = await rooms.resumeComponents(this.#roomId, userId)
@@ -157,15 +155,13 @@ export class RoomChannel implements Channel {
   async terminate (reason: TerminateReason): Promise<void> {
     const { rooms, presence } = this.#deps
     const userId = this.#ctx.userId
-    this.#member?.leave()
+    const ref = await this.#member?.leave() ?? null
     this.#member = null
     this.#subscription?.remove()
     const joined = this.#subscription !== null
     this.#subscription = null
     if (joined) rooms.memberLeft(this.#roomId)
-    if (this.#presenceRef === null || userId === null) return
-    const ref = this.#presenceRef
-    this.#presenceRef = null
+    if (ref === null || userId === null) return
     const { lastForKey } = await presence.untrack(this.#ctx.topic, userId, ref)
     this.#occupancyChanged()
     if (!lastForKey) return
