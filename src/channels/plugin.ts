@@ -37,6 +37,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Who is online in each `room:<id>` topic: of this process, or of every process with Redis. */
     presence: PresenceTracker
+    /** Each room's rules as this process knows them (see room-policy.ts). */
+    roomPolicies: RoomPolicies
   }
 }
 
@@ -68,6 +70,7 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     pubsub: runtime.pubsub,
     logger: log
   })
+  fastify.decorate('roomPolicies', policies)
   // The web side announces every change to a room's settings through the room directory (in every process).
   let stopHearing = (): void => {}
   fastify.addHook('onReady', async () => {

@@ -131,6 +131,11 @@ export class RoomPolicies {
     await this.#o.pubsub.broadcast(trustTopic(roomId), { type: 'kick', user_id: userId, ...notice } satisfies TrustMessage)
   }
 
+  /** Resolves once the changes heard so far for the room are applied (at once for a room not held here). */
+  async settled (roomId: string): Promise<void> {
+    await this.#entries.get(roomId)?.queue.catch(() => {})
+  }
+
   #entry (roomId: string): Entry {
     const existing = this.#entries.get(roomId)
     if (existing) return existing
