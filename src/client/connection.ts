@@ -78,6 +78,8 @@ export class RoomConnection {
     this.channel.on(SERVER_PUSHES.kicked, payload => {
       h.status('refused', 'removed')
       h.notice('kicked', asRecord(payload))
+      // The channel closes: nobody's presence reaches this page any more.
+      h.people([])
     })
     this.channel.on(SERVER_PUSHES.messageDeleted, payload => {
       const id = asRecord(payload).id
