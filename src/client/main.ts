@@ -42,6 +42,8 @@ function start (): void {
     handlers: {
       status: (status, detail) => renderStatus(page.connectionStatus, status, detail),
       joined: reply => {
+        // A refusal shown before (a full room, say) is over once the client's retry got in.
+        if (page.notice) page.notice.hidden = true
         if (selfId === null && typeof reply.user_id === 'string' && reply.user_id !== '') {
           selfId = reply.user_id
           renderPeople(page.people, people, selfId)
