@@ -129,7 +129,8 @@ async function main (): Promise<void> {
     })
     let floodStats = { sent: 0, closedByServer: 0 }
     flooder.on('message', (stats: typeof floodStats) => { floodStats = stats })
-    await new Promise(resolve => setTimeout(resolve, 2000))
+    // tsx takes a while to start on a busy machine: measure once the flood is on.
+    await new Promise<void>(resolve => flooder.on('message', (stats: typeof floodStats) => { if (stats.sent > 0) resolve() }))
     const sentBefore = floodStats.sent
     const closedBefore = floodStats.closedByServer
     const flooded = await measure(mover, observer, seconds)
