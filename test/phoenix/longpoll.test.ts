@@ -182,3 +182,13 @@ t.test('server shutdown answers a waiting poll "gone"', async t => {
   await server.app.close()
   t.same((await waiting).body, { status: 410 })
 })
+
+t.test('a LongPoll session past its protocol error budget ends: its poll is answered 403', async t => {
+  const server = await lpServer(t, { channels: [], protocolErrors: { max: 2, windowMs: 10_000 } })
+  const poller = new RawPoller(server.poll)
+  await poller.open()
+  const waiting = poller.get()
+  await poller.post(['{garbage', '{garbage', '{garbage'])
+  t.same((await waiting).body, { status: 403 }, 'phoenix.js closes with 1008 "forbidden"')
+  t.equal(server.app.phoenix.sockets.size, 0)
+})
