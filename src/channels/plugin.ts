@@ -22,6 +22,8 @@ export interface RoomChannelsOptions {
   heartbeatTimeoutMs?: number
   maxSocketsPerIp?: number
   maxChannelsPerSocket?: number
+  longPollWindowMs?: number
+  protocolErrors?: { max: number, windowMs: number }
   /** Told of every broadcast frame relayed to this process's sockets (for metrics). */
   onFrame?: (event: string, bytes: number, recipients: number) => void
   /**
@@ -52,7 +54,7 @@ export async function presentUsers (presence: PresenceTracker, roomId: string): 
 }
 
 /**
- * The realtime endpoint: `/socket/websocket` speaking Phoenix Channels v2, with `room:<id>`
+ * The realtime endpoint: `/socket/websocket` and `/socket/longpoll` speaking Phoenix Channels v2, with `room:<id>`
  * served by RoomChannel over the room runtime (`fastify.runtime`).
  */
 async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions): Promise<void> {
@@ -102,6 +104,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
     maxSocketsPerIp: opts.maxSocketsPerIp,
     maxChannelsPerSocket: opts.maxChannelsPerSocket,
+    longPollWindowMs: opts.longPollWindowMs,
+    protocolErrors: opts.protocolErrors,
     channels: [{
       pattern: 'room:*',
       factory: (ctx) => new RoomChannel(ctx, {

@@ -117,12 +117,13 @@ export class RoomChannel implements Channel {
     try {
       this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
       subscription.ready()
-      this.#ctx.push('presence_state', await presence.list(topic))
-      const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
-      this.#ctx.push('messages', { messages })
+      // Tracked before listing, as Phoenix's guide does: the joiner is in its own presence_state.
       const tracked = await member.track(this.#username)
       if (tracked === null) return await this.#refused({ reason: 'room_full' })
       const { firstForKey } = tracked
+      this.#ctx.push('presence_state', await presence.list(topic))
+      const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
+      this.#ctx.push('messages', { messages })
       this.#occupancyChanged()
       if (firstForKey) {
         const components = await rooms.resumeComponents(this.#roomId, userId)

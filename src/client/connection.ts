@@ -5,6 +5,9 @@ import { SERVER_PUSHES } from './protocol.ts'
 import type { ConnectionStatus } from './ui/status.ts'
 import { personFromPresence, type Person } from './presence.ts'
 
+/** How long the WebSocket may take to open before the client tries LongPoll instead. */
+const LONG_POLL_FALLBACK_MS = 2500
+
 /** What the rest of the client hears from the room channel. */
 export interface ConnectionHandlers {
   status: (status: ConnectionStatus, detail?: string) => void
@@ -48,7 +51,9 @@ export class RoomConnection {
     this.#handlers = opts.handlers
     this.#token = opts.userToken
     this.socket = new Socket(opts.endpoint ?? '/socket', {
-      params: () => ({ _user_token: this.#token })
+      params: () => ({ _user_token: this.#token }),
+      // Where a proxy or network refuses WebSockets, phoenix.js falls back to long polling.
+      longPollFallbackMs: LONG_POLL_FALLBACK_MS
     })
     // A function, so each (re)join sends the current last_seen_id.
     this.channel = this.socket.channel(`room:${opts.roomId}`, () => this.chat.joinParams())
