@@ -29,7 +29,7 @@ export const DEFAULT_BAN_MS = 10 * 60_000
 export type Privilege = 'grab' | 'chat'
 
 /** A join refused by the room's rules (the join error's response). */
-export type Refusal = { reason: 'banned', until: string } | { reason: 'room_locked' | 'room_full' }
+export type Refusal = { reason: 'banned', until: string } | { reason: 'room_locked' | 'room_full' | 'room_not_found' }
 
 const error = (reason: string): HandleResult => ({ reply: { status: 'error', response: { reason } } })
 
@@ -66,7 +66,8 @@ export class MemberSession implements PolicySession {
    */
   async admit (): Promise<Refusal | null> {
     const handle = await this.#deps.policies.enter(this.#roomId, this)
-    if (handle === null) throw new Error(`room ${this.#roomId} has no policy`)
+    // Deleted since the room was started.
+    if (handle === null) return { reason: 'room_not_found' }
     this.#handle = handle
     try {
       const refused = await this.#refusal(handle.policy)
