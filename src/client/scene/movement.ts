@@ -3,9 +3,10 @@ import type { Camera } from '@babylonjs/core/Cameras/camera.js'
 import { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import type { Scene } from '@babylonjs/core/scene.js'
 import { MoveThrottle } from '../move-throttle.ts'
-import { EYE_HEIGHT, movePayload, startPlacement, type Pose } from '../pose.ts'
+import { EYE_HEIGHT, movePayload, startPlacement, yawOf, type Pose } from '../pose.ts'
 import type { MovePayload } from '../protocol.ts'
 import type { SelfHands } from './self-hands.ts'
+import type { Standing } from './xr.ts'
 
 const KEYS = {
   up: [87, 38], // W, ↑
@@ -76,6 +77,19 @@ export class Movement {
   teleportTo (point: Vector3): void {
     this.camera.position.set(point.x, point.y + EYE_HEIGHT, point.z)
     this.#eyeY = point.y + EYE_HEIGHT
+  }
+
+  /** Where the desktop camera stands: the floor under it and its heading. */
+  standing (): Standing {
+    const p = this.camera.position
+    return { x: p.x, floorY: this.#eyeY - EYE_HEIGHT, z: p.z, yaw: yawOf(this.camera.absoluteRotation) }
+  }
+
+  /** Back from VR: stand where the headset was, facing where it faced, at eye height. */
+  standAt (standing: Standing): void {
+    this.#eyeY = standing.floorY + EYE_HEIGHT
+    this.camera.position.set(standing.x, this.#eyeY, standing.z)
+    this.camera.rotation.set(0, standing.yaw, 0)
   }
 
   /** After a (re)join the server must hear the pose again even if unchanged. */

@@ -122,7 +122,11 @@ export class RoomScene {
         if (pressed) this.grabber.grab(hand, this.hands.nodes[hand].getAbsolutePosition(), HAND_REACH)
         else this.grabber.release(hand)
       },
-      inXR: active => { this.movement.inXR = active }
+      standing: () => this.movement.standing(),
+      inXR: (active, standing) => {
+        this.movement.inXR = active
+        if (standing) this.movement.standAt(standing)
+      }
     }).catch((err: unknown) => console.warn('WebXR unavailable', err))
   }
 
