@@ -6,18 +6,20 @@ import type { BrowserContext } from 'playwright-core'
 import { buildApp } from '../../src/app.ts'
 import { buildClient, isClientBundleStale } from '../../src/scripts/build-client.ts'
 import { testDatabase } from '../helpers/database.ts'
-import { chromiumMissing, launchChromium, newVisitor, screenshot } from './fixtures/browser.ts'
+import { chromiumMissing, launchChromium, screenshot } from './fixtures/browser.ts'
 import { Headset } from './fixtures/headset.ts'
 import { installHeadset } from './fixtures/iwer.ts'
 import { distance, RoomPage, type Vec3 } from './fixtures/room-page.ts'
 
 const SECRET = 'browser-test-secret-key-base-0123456789abcdef'
-const WAIT_MS = 15_000
+// Generous: SwiftShader renders two pages on a shared machine.
+const WAIT_MS = 30_000
 /** Same heading, within a degree. */
 const YAW_TOLERANCE = Math.PI / 180
 
 const missing = chromiumMissing()
 if (missing) console.log(`# skipping browser tests: ${missing}`)
+t.setTimeout(240_000)
 
 const angleBetween = (a: number, b: number): number => Math.abs(Math.atan2(Math.sin(a - b), Math.cos(a - b)))
 const flat = (a: Vec3, b: Vec3): number => Math.hypot(a[0] - b[0], a[2] - b[2])
@@ -34,7 +36,7 @@ t.test('the room in an emulated headset', { skip: missing ?? false }, async t =>
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   const visitor = async (headset: boolean): Promise<BrowserContext> => {
-    const context = await newVisitor(browser, baseURL)
+    const context = await browser.newContext({ baseURL, viewport: { width: 800, height: 450 } })
     context.setDefaultTimeout(WAIT_MS)
     if (headset) await installHeadset(context)
     return context
