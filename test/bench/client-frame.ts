@@ -68,6 +68,9 @@ const address = app.server.address()
 if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
 const port = address.port
 
+/** For a screenshot the people stand in a row 3 m in front of the spawn point, facing it. */
+const posing = values.screenshot !== undefined
+
 /** One moving person, speaking Phoenix v2 frames directly: walks a circle, hands swinging. */
 function mover (index: number): void {
   const topic = `room:${room.id}`
@@ -80,13 +83,14 @@ function mover (index: number): void {
     timers.push(setInterval(() => {
       t += 0.05
       const r = 3 + (index % 5) * 1.5
-      const [x, z] = [Math.sin(t / 2) * r, Math.cos(t / 2) * r - 4]
-      const yaw = t / 2 + Math.PI / 2
+      const [x, z] = posing ? [(index - (AVATARS - 1) / 2) * 1.4, -9] : [Math.sin(t / 2) * r, Math.cos(t / 2) * r - 4]
+      const yaw = posing ? Math.PI - (index - (AVATARS - 1) / 2) * 0.5 : t / 2 + Math.PI / 2
       const q = [0, Math.sin(yaw / 2), 0, Math.cos(yaw / 2)]
       const swing = Math.sin(t * 3) * 0.15
       const head = [x, 1.6, z, ...q]
-      const left = [x - 0.25, 1.1, z + swing, ...q]
-      const right = [x + 0.25, 1.1, z - swing, ...q]
+      const [sin, cos] = [Math.sin(yaw), Math.cos(yaw)]
+      const left = [x - 0.25 * cos + 0.3 * sin, 1.15, z + 0.25 * sin + 0.3 * cos + swing, ...q]
+      const right = [x + 0.25 * cos + 0.3 * sin, 1.15 + swing, z - 0.25 * sin + 0.3 * cos, ...q]
       ws.send(JSON.stringify(['1', null, topic, 'i_moved', { pose: { head, left, right } }]))
     }, 50))
   })

@@ -70,6 +70,7 @@ export function createEnvironment (scene: Scene): Environment {
   sun.intensity = 0.85
   sun.diffuse = new Color3(1, 0.95, 0.85)
   sun.position = direction.scale(-SHADOW_RANGE)
+  sun.autoCalcShadowZBounds = true
   const shadows = new ShadowGenerator(1024, sun)
   shadows.usePercentageCloserFiltering = true
   shadows.filteringQuality = ShadowGenerator.QUALITY_MEDIUM
