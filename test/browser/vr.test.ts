@@ -19,7 +19,7 @@ const YAW_TOLERANCE = Math.PI / 180
 
 const missing = chromiumMissing()
 if (missing) console.log(`# skipping browser tests: ${missing}`)
-t.setTimeout(240_000)
+t.setTimeout(300_000)
 
 const angleBetween = (a: number, b: number): number => Math.abs(Math.atan2(Math.sin(a - b), Math.cos(a - b)))
 const flat = (a: Vec3, b: Vec3): number => Math.hypot(a[0] - b[0], a[2] - b[2])
@@ -167,10 +167,6 @@ t.test('the room in an emulated headset', { skip: missing ?? false }, async t =>
   await t.test('Exit VR keeps the place and the facing', async t => {
     await headset.head([0.3, 1.6, 0.2], -0.7)
     const last = await headset.camera()
-    // Bob watches her from 2.5 m in front of her.
-    await bob.teleport(last.position[0] + 2.5 * Math.sin(last.yaw), last.position[2] + 2.5 * Math.cos(last.yaw), last.position)
-    await bob.waitForCameraAtRest()
-    await screenshot(bob.page, 'vr-bob-sees-alice.png')
     await headset.exit()
     const desk = await alice.cameraPosition()
     t.ok(flat(desk, last.position) < 0.01, `back on the desktop where the headset was (${JSON.stringify(desk)})`)
