@@ -3,9 +3,10 @@ import type { Camera } from '@babylonjs/core/Cameras/camera.js'
 import { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import type { Scene } from '@babylonjs/core/scene.js'
 import { MoveThrottle } from '../move-throttle.ts'
-import { EYE_HEIGHT, movePayload, startPlacement, type Pose } from '../pose.ts'
+import { EYE_HEIGHT, movePayload, startPlacement, yawOf, type Pose } from '../pose.ts'
 import type { MovePayload } from '../protocol.ts'
 import type { SelfHands } from './self-hands.ts'
+import type { Standing } from './xr.ts'
 
 const KEYS = {
   up: [87, 38], // W, ↑
@@ -13,6 +14,9 @@ const KEYS = {
   left: [65, 37], // A, ←
   right: [68, 39] // D, →
 }
+
+/** Tap-to-walk speed, metres per second. */
+const WALK_SPEED = 2.5
 
 function poseOfCamera (camera: Camera): Pose {
   const p = camera.globalPosition
@@ -34,6 +38,8 @@ export class Movement {
   readonly #send: (payload: MovePayload) => boolean
   readonly #throttle = new MoveThrottle()
   #placed = false
+  /** Where a tap on a touch screen asked to walk to (eye position), until reached. */
+  #walkTarget: Vector3 | null = null
   #eyeY = EYE_HEIGHT
   /** True while an immersive session drives the camera. */
   inXR = false
@@ -74,8 +80,27 @@ export class Movement {
 
   /** Desktop teleport onto a floor point, keeping eye height above it. */
   teleportTo (point: Vector3): void {
+    this.#walkTarget = null
     this.camera.position.set(point.x, point.y + EYE_HEIGHT, point.z)
     this.#eyeY = point.y + EYE_HEIGHT
+  }
+
+  /** Walks over to a floor point at walking speed (tap to walk). */
+  walkTo (point: Vector3): void {
+    this.#walkTarget = new Vector3(point.x, point.y + EYE_HEIGHT, point.z)
+  }
+
+  /** Where the desktop camera stands: the floor under it and its heading. */
+  standing (): Standing {
+    const p = this.camera.position
+    return { x: p.x, floorY: this.#eyeY - EYE_HEIGHT, z: p.z, yaw: yawOf(this.camera.absoluteRotation) }
+  }
+
+  /** Back from VR: stand where the headset was, facing where it faced, at eye height. */
+  standAt (standing: Standing): void {
+    this.#eyeY = standing.floorY + EYE_HEIGHT
+    this.camera.position.set(standing.x, this.#eyeY, standing.z)
+    this.camera.rotation.set(0, standing.yaw, 0)
   }
 
   /** After a (re)join the server must hear the pose again even if unchanged. */
@@ -88,9 +113,26 @@ export class Movement {
     return poseOfCamera(this.#scene.activeCamera ?? this.camera)
   }
 
-  /** Per frame, first: walking stays at eye height (VR moves the head freely). */
-  keepLevel (): void {
-    if (!this.inXR) this.camera.position.y = this.#eyeY
+  /** Per frame, first: a walk towards a tapped point goes on; walking stays at eye height (VR moves the head freely). */
+  keepLevel (seconds: number): void {
+    if (this.inXR) return
+    const target = this.#walkTarget
+    if (target) {
+      const p = this.camera.position
+      const dx = target.x - p.x
+      const dz = target.z - p.z
+      const left = Math.hypot(dx, dz)
+      const step = Math.min(left, WALK_SPEED * Math.min(seconds, 0.1))
+      if (left > 1e-3) {
+        p.x += dx / left * step
+        p.z += dz / left * step
+      }
+      if (left - step < 1e-3) {
+        this.#eyeY = target.y
+        this.#walkTarget = null
+      }
+    }
+    this.camera.position.y = this.#eyeY
   }
 
   /** Per frame, after the hands moved: maybe send `i_moved`. */

@@ -1,9 +1,5 @@
 import { Engine } from '@babylonjs/core/Engines/engine.js'
 import { Scene } from '@babylonjs/core/scene.js'
-import { HemisphericLight } from '@babylonjs/core/Lights/hemisphericLight.js'
-import { DirectionalLight } from '@babylonjs/core/Lights/directionalLight.js'
-import { Color3, Color4 } from '@babylonjs/core/Maths/math.color.js'
-import { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import '@babylonjs/core/Culling/ray.js' // scene.pick
 import type { EntityChange, EntityStore } from '../entity-store.ts'
 import { unpackPose } from '../pose.ts'
@@ -19,7 +15,10 @@ import { rotationSystem } from '../systems/rotation.ts'
 import { scalingSystem } from '../systems/scaling.ts'
 import { spawnSystem } from '../systems/spawn.ts'
 import { teleportSystem } from '../systems/teleport.ts'
+import { createEnvironment } from './environment.ts'
 import { DESKTOP_REACH, Grabber, HAND_REACH } from './grab.ts'
+import { showLoading } from './loading.ts'
+import { bindTouch } from './touch.ts'
 import { Movement } from './movement.ts'
 import { SelfHands } from './self-hands.ts'
 import type { SystemContext } from './system.ts'
@@ -51,6 +50,7 @@ export class RoomScene {
   readonly #store: EntityStore
   readonly #selfId: () => string | null
   readonly #spawn: ReturnType<typeof spawnSystem>
+  readonly #loaded: () => void
 
   private constructor (o: RoomSceneOptions, engine: Engine) {
     this.engine = engine
@@ -58,18 +58,17 @@ export class RoomScene {
     this.#selfId = o.selfId
     const scene = new Scene(engine)
     this.scene = scene
-    scene.clearColor = new Color4(0.64, 0.76, 0.9, 1)
-    scene.ambientColor = new Color3(0.3, 0.3, 0.3)
-    const sky = new HemisphericLight('sky', new Vector3(0.2, 1, 0.1), scene)
-    sky.intensity = 0.75
-    sky.groundColor = new Color3(0.35, 0.35, 0.4)
-    const sun = new DirectionalLight('sun', new Vector3(-0.4, -1, 0.5), scene)
-    sun.intensity = 0.45
+    const environment = createEnvironment(scene)
+    this.#loaded = showLoading(o.canvas)
 
     const ctx: SystemContext = {
       scene,
       selfId: o.selfId,
-      components: id => o.store.get(id) ?? EMPTY
+      components: id => o.store.get(id) ?? EMPTY,
+      shade: (mesh, casts) => {
+        if (casts) environment.castShadow(mesh)
+        else mesh.receiveShadows = true
+      }
     }
     this.hands = new SelfHands(scene)
     const holdables = holdableSystem()
@@ -105,7 +104,7 @@ export class RoomScene {
 
     scene.onBeforeRenderObservable.add(() => {
       const camera = scene.activeCamera ?? this.movement.camera
-      this.movement.keepLevel()
+      this.movement.keepLevel(engine.getDeltaTime() / 1000)
       this.hands.update(camera)
       this.world.update()
       this.movement.sendPose(performance.now())
@@ -113,6 +112,15 @@ export class RoomScene {
     })
 
     this.#bindDesktopInput(o.canvas, teleport.isFloor)
+    bindTouch({
+      canvas: o.canvas,
+      camera: this.movement.camera,
+      floorAt: (x, y) => {
+        const pick = scene.pick(x, y, mesh => teleport.isFloor(mesh))
+        return pick?.hit && pick.pickedPoint ? pick.pickedPoint : null
+      },
+      walkTo: point => this.movement.walkTo(point)
+    })
     void setupXR({
       scene,
       button: o.enterVrButton,
@@ -122,7 +130,11 @@ export class RoomScene {
         if (pressed) this.grabber.grab(hand, this.hands.nodes[hand].getAbsolutePosition(), HAND_REACH)
         else this.grabber.release(hand)
       },
-      inXR: active => { this.movement.inXR = active }
+      standing: () => this.movement.standing(),
+      inXR: (active, standing) => {
+        this.movement.inXR = active
+        if (standing) this.movement.standAt(standing)
+      }
     }).catch((err: unknown) => console.warn('WebXR unavailable', err))
   }
 
@@ -151,6 +163,7 @@ export class RoomScene {
 
   /** After an `entities_state`: the first one decides where the camera starts. */
   stateReplaced (): void {
+    this.#loaded()
     if (this.movement.placed) return
     const self = this.#selfId()
     const own = self === null ? undefined : this.#store.get(self)

@@ -1,4 +1,5 @@
 import type { Scene } from '@babylonjs/core/scene.js'
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js'
 import type { EntityView } from './entity-view.ts'
 
 /** Components of one entity, live from the store (read only). */
@@ -30,4 +31,6 @@ export interface SystemContext {
   selfId: () => string | null
   /** Current components of an entity (empty when unknown). */
   components: (id: string) => ComponentsView
+  /** A new mesh of the room: lit by the sun's shadows; `casts` when it also casts one (not the ground). */
+  shade: (mesh: AbstractMesh, casts: boolean) => void
 }

@@ -3,6 +3,7 @@ import { Mesh } from '@babylonjs/core/Meshes/mesh.js'
 import { CreateBox } from '@babylonjs/core/Meshes/Builders/boxBuilder.js'
 import { CreateSphere } from '@babylonjs/core/Meshes/Builders/sphereBuilder.js'
 import { CreatePlane } from '@babylonjs/core/Meshes/Builders/planeBuilder.js'
+import { CreateCylinder } from '@babylonjs/core/Meshes/Builders/cylinderBuilder.js'
 import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js'
 import { DynamicTexture } from '@babylonjs/core/Materials/Textures/dynamicTexture.js'
 import { Color3 } from '@babylonjs/core/Maths/math.color.js'
@@ -20,15 +21,33 @@ export const VIRTUAL_HAND_OFFSET: Record<Hand, Vector3> = {
   right: new Vector3(0.28, -0.3, 0.65)
 }
 
+/** Where a part is heading: the last pose received; the drawn part eases towards it. */
+interface Target {
+  position: Vector3
+  rotation: Quaternion
+}
+
 interface AvatarParts {
   root: TransformNode
   head: TransformNode
+  body: Mesh
   hands: Record<Hand, TransformNode>
   label: Mesh
   labelTexture: DynamicTexture
   labelText: string
   material: StandardMaterial
+  targets: { head: Target | null, left: Target | null, right: Target | null }
+  /** Nothing drawn yet: the first poses are taken as they are. */
+  fresh: boolean
 }
+
+/** Time constant of the easing, in ms: poses arrive every 50 ms, this smooths them without lagging much. */
+const EASE_MS = 60
+/** A jump longer than this (a teleport) is not eased. */
+const SNAP_DISTANCE = 2
+const BODY_HEIGHT = 0.62
+/** From the head's centre down to the body's centre. */
+const BODY_DROP = 0.5
 
 export interface AvatarSystem extends System {
   /** The node a user's hand is at (a tracked pose, else a virtual hand under the head), or null. */
@@ -46,10 +65,24 @@ function poseOf (components: ComponentsView, part: 'head' | Hand): Pose | null {
   return null
 }
 
-function setPose (node: TransformNode, pose: Pose): void {
-  node.position.set(pose.position.x, pose.position.y, pose.position.z)
+function targetOf (pose: Pose): Target {
   const r = pose.rotation
-  node.rotationQuaternion = new Quaternion(r.x, r.y, r.z, r.w).normalize()
+  return {
+    position: new Vector3(pose.position.x, pose.position.y, pose.position.z),
+    rotation: new Quaternion(r.x, r.y, r.z, r.w).normalize()
+  }
+}
+
+/** Moves a node a share `k` of the way to its target (all the way when far or `snap`). */
+function ease (node: TransformNode, target: Target, k: number, snap: boolean): void {
+  node.rotationQuaternion ??= Quaternion.Identity()
+  if (snap || Vector3.Distance(node.position, target.position) > SNAP_DISTANCE) {
+    node.position.copyFrom(target.position)
+    node.rotationQuaternion.copyFrom(target.rotation)
+    return
+  }
+  Vector3.LerpToRef(node.position, target.position, k, node.position)
+  Quaternion.SlerpToRef(node.rotationQuaternion, target.rotation, k, node.rotationQuaternion)
 }
 
 const LABEL_W = 512
@@ -71,7 +104,8 @@ function drawLabel (texture: DynamicTexture, text: string): void {
   texture.update(true)
 }
 
-function build (scene: Scene, view: EntityView, visor: StandardMaterial): AvatarParts {
+function build (ctx: SystemContext, view: EntityView, visor: StandardMaterial): AvatarParts {
+  const scene = ctx.scene
   const id = view.id
   const root = new TransformNode(`avatar:${id}`, scene)
   root.parent = view.root
@@ -85,10 +119,16 @@ function build (scene: Scene, view: EntityView, visor: StandardMaterial): Avatar
   const skull = CreateBox(`avatar-skull:${id}`, { width: 0.22, height: 0.26, depth: 0.24 }, scene)
   skull.parent = head
   skull.material = material
-  const eyes = CreateBox(`avatar-visor:${id}`, { width: 0.18, height: 0.07, depth: 0.02 }, scene)
+  const eyes = CreateBox(`avatar-visor:${id}`, { width: 0.2, height: 0.08, depth: 0.03 }, scene)
   eyes.parent = head
   eyes.position.set(0, 0.03, 0.125)
   eyes.material = visor
+  const body = CreateCylinder(`avatar-body:${id}`, { height: BODY_HEIGHT, diameterTop: 0.26, diameterBottom: 0.34, tessellation: 16 }, scene)
+  body.parent = root
+  body.material = material
+  body.rotationQuaternion = Quaternion.Identity()
+  ctx.shade(skull, true)
+  ctx.shade(body, true)
 
   const hands = {} as Record<Hand, TransformNode>
   for (const hand of ['left', 'right'] as const) {
@@ -96,6 +136,7 @@ function build (scene: Scene, view: EntityView, visor: StandardMaterial): Avatar
     const ball = CreateSphere(`avatar-${hand}-mesh:${id}`, { diameter: 0.09, segments: 8 }, scene)
     ball.parent = node
     ball.material = material
+    ctx.shade(ball, true)
     hands[hand] = node
   }
 
@@ -114,7 +155,27 @@ function build (scene: Scene, view: EntityView, visor: StandardMaterial): Avatar
   label.isPickable = false
   for (const mesh of root.getChildMeshes(false)) mesh.isPickable = false
   for (const hand of Object.values(hands)) for (const mesh of hand.getChildMeshes(false)) mesh.isPickable = false
-  return { root, head, hands, label, labelTexture, labelText: '', material }
+  return { root, head, body, hands, label, labelTexture, labelText: '', material, targets: { head: null, left: null, right: null }, fresh: true }
+}
+
+const yawOnly = new Quaternion()
+
+/** Eases head and tracked hands towards their targets; the body stands under the head, turned with it. */
+function place (parts: AvatarParts, k: number, snap: boolean): void {
+  const head = parts.targets.head
+  if (head) ease(parts.head, head, k, snap)
+  for (const hand of ['left', 'right'] as const) {
+    const target = parts.targets[hand]
+    if (target) ease(parts.hands[hand], target, k, snap)
+  }
+  const p = parts.head.position
+  const q = parts.head.rotationQuaternion ?? Quaternion.Identity()
+  const yaw = Math.atan2(2 * (q.x * q.z + q.w * q.y), 1 - 2 * (q.x * q.x + q.y * q.y))
+  Quaternion.RotationYawPitchRollToRef(yaw, 0, 0, yawOnly)
+  parts.body.position.set(p.x, p.y - BODY_DROP, p.z)
+  parts.body.rotationQuaternion!.copyFrom(yawOnly)
+  parts.label.position.set(p.x, p.y + 0.32, p.z)
+  parts.fresh = parts.fresh && head === null
 }
 
 function dispose (parts: AvatarParts): void {
@@ -126,14 +187,18 @@ function dispose (parts: AvatarParts): void {
 
 /**
  * `avatar` (with `head`, `left`, `right`, `username`): other users' bodies —
- * a head box facing its pose, a sphere per hand and a name tag. The client's
- * own avatar (entity id = own user id) is never drawn.
+ * a head with a glowing visor where the face looks, a torso under it turned
+ * with the head, a sphere per hand and a name tag that always faces the
+ * viewer. Poses come 20 times a second; between them the parts ease towards
+ * the latest one every frame, so motion is smooth. The client's own avatar
+ * (entity id = own user id) is never drawn.
  */
 export function avatarSystem (ctx: SystemContext): AvatarSystem {
   const avatars = new Map<string, { view: EntityView, parts: AvatarParts }>()
   const visor = new StandardMaterial('avatar-visor', ctx.scene)
-  visor.diffuseColor = new Color3(0.05, 0.05, 0.08)
-  visor.specularColor = new Color3(0.6, 0.6, 0.6)
+  visor.diffuseColor = new Color3(0.04, 0.05, 0.08)
+  visor.emissiveColor = new Color3(0.05, 0.3, 0.45)
+  visor.specularColor = new Color3(0.8, 0.8, 0.8)
 
   const drop = (view: EntityView): void => {
     const entry = avatars.get(view.id)
@@ -149,25 +214,26 @@ export function avatarSystem (ctx: SystemContext): AvatarSystem {
     }
     let entry = avatars.get(view.id)
     if (!entry) {
-      entry = { view, parts: build(ctx.scene, view, visor) }
+      entry = { view, parts: build(ctx, view, visor) }
       avatars.set(view.id, entry)
     }
     const { parts } = entry
     const head = poseOf(components, 'head')
-    if (head) setPose(parts.head, head)
+    if (head) parts.targets.head = targetOf(head)
     for (const hand of ['left', 'right'] as const) {
       const node = parts.hands[hand]
       const pose = poseOf(components, hand)
       if (pose) {
-        node.parent = parts.root
-        setPose(node, pose)
+        if (parts.targets[hand] === null) node.parent = parts.root
+        parts.targets[hand] = targetOf(pose)
       } else {
+        parts.targets[hand] = null
         node.parent = parts.head
         node.position.copyFrom(VIRTUAL_HAND_OFFSET[hand])
         node.rotationQuaternion = Quaternion.Identity()
       }
     }
-    parts.label.position.set(parts.head.position.x, parts.head.position.y + 0.32, parts.head.position.z)
+    if (parts.fresh) place(parts, 1, true)
     const name = typeof components.username === 'string' && components.username !== '' ? components.username : 'anonymous'
     if (name !== parts.labelText) {
       parts.labelText = name
@@ -187,6 +253,8 @@ export function avatarSystem (ctx: SystemContext): AvatarSystem {
         const own = avatars.get(self)
         if (own) drop(own.view)
       }
+      const k = 1 - Math.exp(-ctx.scene.getEngine().getDeltaTime() / EASE_MS)
+      for (const { parts } of avatars.values()) place(parts, k, false)
     },
     handNode (userId, hand) {
       return avatars.get(userId)?.parts.hands[hand] ?? null

@@ -5,25 +5,37 @@ import { ensureMaterial, type EntityView } from '../scene/entity-view.ts'
 import type { System, SystemContext } from '../scene/system.ts'
 import { meshSpecOf } from './mesh-builder.ts'
 
-const GRID_TEXTURE_SIZE = 256
-/** Metres per grid cell. */
-const GRID_CELL = 1
+const GRID_TEXTURE_SIZE = 512
+/** Metres per texture tile: 5 × 5 one-metre squares. */
+const GRID_CELL = 5
+const SQUARES = 5
 
-/** A light tile with a thin dark border and a faint centre cross; tiled once per metre. */
+/**
+ * Paving: 5 × 5 slabs of one metre, each a slightly different stone tone,
+ * thin joints between them and a darker line every 5 m, so distances read at a glance.
+ */
 function gridTexture (scene: Scene, name: string): DynamicTexture {
   const texture = new DynamicTexture(name, { width: GRID_TEXTURE_SIZE, height: GRID_TEXTURE_SIZE }, scene, true)
   const ctx = texture.getContext()
   const s = GRID_TEXTURE_SIZE
-  ctx.fillStyle = '#e8e8e8'
-  ctx.fillRect(0, 0, s, s)
-  ctx.strokeStyle = '#d0d0d0'
-  ctx.lineWidth = 2
+  const slab = s / SQUARES
+  for (let i = 0; i < SQUARES; i++) {
+    for (let j = 0; j < SQUARES; j++) {
+      const shade = 226 + ((i * 7 + j * 13) % 5) * 4
+      ctx.fillStyle = `rgb(${shade}, ${shade - 3}, ${shade - 10})`
+      ctx.fillRect(i * slab, j * slab, slab, slab)
+    }
+  }
+  ctx.strokeStyle = '#b9b4aa'
+  ctx.lineWidth = 3
   ctx.beginPath()
-  ctx.moveTo(s / 2, 0); ctx.lineTo(s / 2, s)
-  ctx.moveTo(0, s / 2); ctx.lineTo(s, s / 2)
+  for (let k = 1; k < SQUARES; k++) {
+    ctx.moveTo(k * slab, 0); ctx.lineTo(k * slab, s)
+    ctx.moveTo(0, k * slab); ctx.lineTo(s, k * slab)
+  }
   ctx.stroke()
-  ctx.strokeStyle = '#6b6b6b'
-  ctx.lineWidth = 6
+  ctx.strokeStyle = '#8a857c'
+  ctx.lineWidth = 8
   ctx.strokeRect(0, 0, s, s)
   texture.update(true)
   texture.wrapU = Texture.WRAP_ADDRESSMODE
@@ -33,7 +45,7 @@ function gridTexture (scene: Scene, name: string): DynamicTexture {
 }
 
 /**
- * `material`: named looks. Only "grid" exists: a tiled 1 m grid, tinted by
+ * `material`: named looks. Only "grid" exists: paving in 1 m slabs, tinted by
  * `color` (the texture is multiplied by the diffuse colour).
  */
 export function materialSystem (ctx: SystemContext): System {

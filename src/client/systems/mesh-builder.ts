@@ -34,6 +34,7 @@ export function meshBuilderSystem (ctx: SystemContext): System {
       mesh.parent = view.root
       mesh.material = ensureMaterial(ctx.scene, view)
       mesh.metadata = { entityId: view.id }
+      ctx.shade(mesh, spec.kind !== 'ground')
       view.mesh = mesh
       built.set(view, spec)
     }
