@@ -44,7 +44,7 @@ t.test('one process owns the embedded database: others are refused with a clear 
   const second = server(t, dataDir)
   const [secondCode] = await within(second.exited, 'the second server to give up', 60_000)
   t.not(secondCode, 0, 'a second server exits with an error')
-  t.match(second.output(), 'XR_ERR_DATA_DIR_LOCKED', 'saying why')
+  t.match(second.output(), 'Only one process may open it at a time', 'saying why and what to do')
   t.match(second.output(), `in use by process ${pid}`, 'naming the owner')
   t.notMatch(second.output(), 'Aborted()', 'not a WebAssembly abort')
 
