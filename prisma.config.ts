@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { defineConfig } from 'prisma/config'
-import { databaseTarget, openAdapter } from './src/db/adapter.ts'
+import { databaseTarget, openAdapter, type OpenedAdapter } from './src/db/adapter.ts'
+
+let opened: Promise<OpenedAdapter> | undefined
 
 // Migrations run through Prisma's bundled WebAssembly schema engine over our driver
 // adapter, so no native engine binary is needed or downloaded.
@@ -18,8 +20,10 @@ export default defineConfig({
     path: path.join('prisma', 'migrations'),
     seed: 'tsx prisma/seed.ts'
   },
+  // The CLI may ask more than once: one database per CLI process (the embedded one allows no more).
   async adapter () {
     const target = databaseTarget(process.env.DATABASE_URL || undefined, path.resolve(process.env.DATA_DIR || 'data'))
-    return (await openAdapter(target, { closeBeforeExit: true })).factory
+    opened ??= openAdapter(target, { closeBeforeExit: true })
+    return (await opened).factory
   }
 })

@@ -50,7 +50,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   await app.register(runtimePlugin, {
     onRoomEvent: app.metrics.roomEvent,
     ...opts.runtime,
-    persistence: { onWritten: app.metrics.persistLag, ...opts.runtime?.persistence },
+    persistence: { onWritten: app.metrics.persistLag, avatarWriteIntervalMs: config.avatarWriteIntervalMs, ...opts.runtime?.persistence },
     rooms: app.rooms,
     redis: redis && { ...redis, leaseTtlMs: config.roomLeaseMs, presentUsers: (roomId) => presentUsers(app.presence, roomId) }
   })

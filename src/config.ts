@@ -27,6 +27,8 @@ export interface Config {
   readonly maxSocketsPerIp: number
   /** Topics one connection may join at once (MAX_CHANNELS_PER_SOCKET). */
   readonly maxChannelsPerSocket: number
+  /** Least time between two writes of a room's avatar poses (AVATAR_WRITE_INTERVAL_MS); see EntitiesStateServer. */
+  readonly avatarWriteIntervalMs: number
   readonly secretKeyBase: string
   readonly logLevel: string
   readonly prettyLogs: boolean
@@ -82,6 +84,7 @@ export function loadConfig (env: Env = process.env): Config {
     processTimeoutMs: parseMs('PROCESS_TIMEOUT_MS', env.PROCESS_TIMEOUT_MS, 5000),
     maxSocketsPerIp: parseCount('MAX_SOCKETS_PER_IP', env.MAX_SOCKETS_PER_IP, 100),
     maxChannelsPerSocket: parseCount('MAX_CHANNELS_PER_SOCKET', env.MAX_CHANNELS_PER_SOCKET, 10),
+    avatarWriteIntervalMs: parseMs('AVATAR_WRITE_INTERVAL_MS', env.AVATAR_WRITE_INTERVAL_MS, 5000),
     // A development default keeps `npm start` zero-config; production refuses it above.
     secretKeyBase: secretKeyBase || 'development-secret-key-base-change-me-in-production!',
     logLevel: env.LOG_LEVEL || 'info',

@@ -7,6 +7,11 @@ export const Errors = {
   DatabaseUnavailable: createError('XR_ERR_DATABASE_UNAVAILABLE', 'The database is unavailable', 503),
   EmbeddedDatabaseShared: createError('XR_ERR_EMBEDDED_DATABASE_SHARED',
     'REDIS_URL is set but DATABASE_URL is not: several processes cannot share the embedded database. Set DATABASE_URL to a PostgreSQL database.', 500),
+  /** The embedded database's directory is open in another live process (src/db/data-dir-lock.ts). */
+  DataDirLocked: createError<[string, number, string, string, string]>('XR_ERR_DATA_DIR_LOCKED',
+    'The embedded database %s is in use by process %d (%s, since %s), which was left undisturbed. ' +
+    'Only one process may open it at a time: stop that one first, or set DATA_DIR to another directory. ' +
+    'If no such process exists any more, delete %s.', 500),
   /** A write by a process that no longer runs the room (its lease passed to another). */
   RoomLeaseLost: createError<[string]>('XR_ERR_ROOM_LEASE_LOST', 'Room %s is run by another process now', 409),
   RoomCrashLoop: createError<[string]>('XR_ERR_ROOM_CRASH_LOOP', 'Room %s crashed too often and was stopped', 500),

@@ -3,7 +3,12 @@ import { loadConfig } from './config.ts'
 
 // Reads the environment, listens, and closes gracefully on SIGTERM/SIGINT.
 const config = loadConfig()
-const app = await buildApp({ config })
+const app = await buildApp({ config }).catch((err: unknown) => {
+  // Another process owns the embedded database: its message says what to do, a stack would not.
+  if ((err as { code?: string }).code !== 'XR_ERR_DATA_DIR_LOCKED') throw err
+  console.error((err as Error).message)
+  process.exit(1)
+})
 
 const SHUTDOWN_TIMEOUT_MS = 15_000
 let shuttingDown = false

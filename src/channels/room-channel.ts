@@ -2,12 +2,14 @@ import type { Components, ChatMessageRecord, EntityMap } from '../db/types.ts'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { Errors } from '../errors.ts'
 import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason } from '../phoenix/channel.ts'
+import { systemClock, type Clock } from '../runtime/clock.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
 import type { RoomEvent } from '../runtime/state-mutation.ts'
 import { topics } from '../runtime/topics.ts'
 import { MemberSession, type Refusal, type TrustDeps } from './member-session.ts'
-import { CHAT_MAX_LENGTH, hasControlCharacters, payloads } from './payloads.ts'
+import { CHAT_MAX_LENGTH, hasControlCharacters, payloads, type IMoved } from './payloads.ts'
 import type { PresenceTracker } from './presence.ts'
+import { MoveCoalescer } from './move-coalescer.ts'
 import type { FanoutSubscription, RoomFanout } from './room-fanout.ts'
 import { TokenBucket } from './token-bucket.ts'
 
@@ -28,7 +30,7 @@ export interface ChatLog {
 }
 
 export interface RoomChannelLimits {
-  /** `i_moved` per second per connection; above it moves are dropped (clients send 20). */
+  /** `i_moved` per second per connection; above it each newer move replaces the one waiting (clients send 20). */
   movesPerSecond: number
   /** Chat messages per second per connection, with a burst of `messageBurst`. */
   messagesPerSecond: number
@@ -49,6 +51,8 @@ export interface RoomChannelDeps {
   onOccupancy?: (roomId: string, count: number) => void
   limits?: Partial<RoomChannelLimits>
   now?: () => number
+  /** Paces the moves held over the limit (MoveCoalescer). */
+  clock?: Clock
 }
 
 /** Events a client may send inside `event`; everything else is refused. */
@@ -69,7 +73,7 @@ export class RoomChannel implements Channel {
   readonly #ctx: ChannelContext
   readonly #deps: RoomChannelDeps
   readonly #roomId: string
-  readonly #moves: TokenBucket
+  readonly #moves: MoveCoalescer<IMoved['pose']>
   readonly #messages: TokenBucket
   readonly #limits: RoomChannelLimits
   #movesLimited = false
@@ -82,7 +86,12 @@ export class RoomChannel implements Channel {
     this.#roomId = ctx.topic.slice(TOPIC_PREFIX.length)
     this.#limits = { ...DEFAULT_LIMITS, ...deps.limits }
     const now = deps.now ?? Date.now
-    this.#moves = new TokenBucket(this.#limits.movesPerSecond, this.#limits.movesPerSecond, now)
+    this.#moves = new MoveCoalescer<IMoved['pose']>({
+      perSecond: this.#limits.movesPerSecond,
+      clock: deps.clock ?? systemClock,
+      send: async (pose) => await deps.rooms.dispatch(this.#roomId, { event: 'user_moved', payload: { ...pose, user_id: ctx.userId } }),
+      onError: (err) => ctx.log.error({ err }, 'could not send a held move')
+    })
     this.#messages = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, now)
   }
 
@@ -156,6 +165,7 @@ export class RoomChannel implements Channel {
   async terminate (reason: TerminateReason): Promise<void> {
     const { rooms, presence } = this.#deps
     const userId = this.#ctx.userId
+    await this.#sendLastMove()
     const ref = await this.#member?.leave() ?? null
     this.#member = null
     this.#subscription?.remove()
@@ -176,16 +186,20 @@ export class RoomChannel implements Channel {
   async #moved (payload: unknown): Promise<HandleResult> {
     const move = payloads.iMoved.parse(payload)
     if (!move.ok) return error('invalid pose', move.error)
-    if (!this.#moves.take()) {
-      // Said once per join: the client is misbehaving, and a reply per move would add to the flood.
-      if (!this.#movesLimited) {
-        this.#movesLimited = true
-        this.#ctx.log.debug('i_moved rate limit hit')
-        this.#ctx.push('rate_limited', { event: 'i_moved', per_second: this.#limits.movesPerSecond })
-      }
-      return
+    if (await this.#moves.offer(move.value.pose) === 'sent' || this.#movesLimited) return
+    // Said once per join, as a hint to send less: the moves are not lost, only thinned out.
+    this.#movesLimited = true
+    this.#ctx.log.debug('i_moved rate limit hit')
+    this.#ctx.push('rate_limited', { event: 'i_moved', per_second: this.#limits.movesPerSecond })
+  }
+
+  /** The pose still waiting goes out before `user_left`: it is where the user left. */
+  async #sendLastMove (): Promise<void> {
+    try {
+      await this.#moves.close()
+    } catch (err) {
+      this.#ctx.log.error({ err }, 'could not send the last move')
     }
-    await this.#deps.rooms.dispatch(this.#roomId, { event: 'user_moved', payload: { ...move.value.pose, user_id: this.#ctx.userId } })
   }
 
   async #clientEvent (payload: unknown): Promise<HandleResult> {

@@ -18,11 +18,21 @@ export class TokenBucket {
 
   /** Takes one token; false when the action is over the limit. */
   take (): boolean {
-    const now = this.now()
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond)
-    this.#last = now
+    this.#refill()
     if (this.#tokens < 1) return false
     this.#tokens -= 1
     return true
+  }
+
+  /** Milliseconds until `take` would succeed; 0 when it would now. */
+  msUntilToken (): number {
+    this.#refill()
+    return this.#tokens >= 1 ? 0 : ((1 - this.#tokens) / this.perSecond) * 1000
+  }
+
+  #refill (): void {
+    const now = this.now()
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond)
+    this.#last = now
   }
 }

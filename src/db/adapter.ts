@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { lockDataDir } from './data-dir-lock.ts'
 
 /** Which database to open: real PostgreSQL by URL, else an embedded PGlite directory. */
 export type DatabaseTarget =
@@ -128,17 +129,29 @@ class PGliteFactory implements SqlMigrationAwareDriverAdapterFactory {
 
 async function openPGlite (target: { dataDir?: string, loadDataDir?: Blob }, closeBeforeExit: boolean): Promise<OpenedAdapter> {
   if (target.dataDir) fs.mkdirSync(path.dirname(target.dataDir), { recursive: true })
-  const db = await PGlite.create({
-    dataDir: target.dataDir,
-    loadDataDir: target.loadDataDir,
-    // After an unclean stop PGlite re-arms Postgres' startup-progress timer forever,
-    // which keeps Node's event loop (and so any CLI) alive; the log it feeds is unused.
-    startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
-  })
-  if (closeBeforeExit) process.once('beforeExit', () => { if (!db.closed) void db.close() })
+  // Before PGlite reads a byte: a second opener must not disturb the one running.
+  const lock = target.dataDir ? lockDataDir(target.dataDir) : null
+  let db: PGlite
+  try {
+    db = await PGlite.create({
+      dataDir: target.dataDir,
+      loadDataDir: target.loadDataDir,
+      // After an unclean stop PGlite re-arms Postgres' startup-progress timer forever,
+      // which keeps Node's event loop (and so any CLI) alive; the log it feeds is unused.
+      startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
+    })
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
+  const close = async (): Promise<void> => {
+    if (!db.closed) await db.close()
+    lock?.release()
+  }
+  if (closeBeforeExit) process.once('beforeExit', () => { void close() })
   return {
     factory: new PGliteFactory(db),
-    close: async () => { if (!db.closed) await db.close() },
+    close,
     ping: async () => { await db.query('SELECT 1') }
   }
 }

@@ -1,4 +1,5 @@
 import type { EntitiesDiff } from '../db/types.ts'
+import { PendingPoses, splitAvatarPoses } from './avatar-poses.ts'
 import type { Clock } from './clock.ts'
 import { isEntitiesDiff, mergeDiffs, splitByEntity } from './entities-diff.ts'
 import type { Logger } from './logger.ts'
@@ -25,6 +26,12 @@ export interface PersistenceOptions {
    * spell is written at once, and `drain()` does not wait.
    */
   writeIntervalMs?: number
+  /**
+   * Least time between two writes of avatar poses (AVATAR_WRITE_INTERVAL_MS). Default 5000 ms;
+   * 0 writes them like everything else. Poses are also written when their avatar is created
+   * or deleted (a user joins or leaves) and by `drain()` (room stop, shutdown, restart).
+   */
+  avatarWriteIntervalMs?: number
   /** Told, for each diff written, how long after its emission that was (ms), e.g. for metrics. */
   onWritten?: (lagMs: number) => void
 }
@@ -42,6 +49,8 @@ export interface PersistenceStats {
   dropped: number
   /** Diffs merged into the queue's last entry because the queue was full. */
   merged: number
+  /** Avatars whose pose waits for the next pose write (not counted in queueDepth and lagMs). */
+  pendingPoses: number
 }
 
 interface Entry {
@@ -81,6 +90,8 @@ export interface EntitiesStateOptions extends PersistenceOptions {
   logger: Logger
   /** Called when a message cannot be taken in (the room treats it as a crash). */
   onError: (error: unknown) => void
+  /** Whether an entity is an avatar, whose pose updates wait (see avatarWriteIntervalMs). Default: none is. */
+  isAvatar?: (entityId: string) => boolean
 }
 
 /**
@@ -100,24 +111,33 @@ export interface EntitiesStateOptions extends PersistenceOptions {
  *   Any other failure (connection lost, database restarting) is retried without limit: an
  *   outage must not lose data, and the queue bound keeps memory in check meanwhile.
  *
+ * - Avatar poses are the most frequent and least valuable data: they wait, folded to the newest
+ *   pose per avatar, and are written every `avatarWriteIntervalMs`, before their avatar's create
+ *   or delete (join, leave), and on `drain()`. A process killed outright loses at most that
+ *   interval of poses; world objects keep the `writeIntervalMs` bound.
+ *
  * A write whose commit succeeded but whose reply was lost is written again; that is harmless
  * because applying a diff twice in a row leaves the same world as applying it once.
  */
 export class EntitiesStateServer {
-  readonly #o: Required<Omit<EntitiesStateOptions, 'onWritten'>> & Pick<EntitiesStateOptions, 'onWritten'>
+  readonly #o: Required<Omit<EntitiesStateOptions, 'onWritten' | 'isAvatar'>> & Pick<EntitiesStateOptions, 'onWritten' | 'isAvatar'>
   readonly #queue: Entry[] = []
   readonly #idle: Array<() => void> = []
   readonly #stats = { writes: 0, failures: 0, dropped: 0, merged: 0 }
   #busy = false
   #retryTimer: unknown = null
   #intervalTimer: unknown = null
+  readonly #poses = new PendingPoses()
+  #posesTimer: unknown = null
+  /** When poses were last queued for writing (clock time). */
+  #posesQueuedAt = -Infinity
   /** When the last write started (clock time). */
   #lastWriteAt = -Infinity
   #unsubscribe: (() => void) | null = null
   #stopped = false
 
   constructor (options: EntitiesStateOptions) {
-    this.#o = { maxQueue: 1000, maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 5000, writeIntervalMs: 250, ...definedOnly(options) }
+    this.#o = { maxQueue: 1000, maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 5000, writeIntervalMs: 250, avatarWriteIntervalMs: 5000, ...definedOnly(options) }
   }
 
   start (): void {
@@ -137,6 +157,24 @@ export class EntitiesStateServer {
       this.#o.logger.error({ roomId: this.#o.roomId, diff }, 'ignoring a malformed entities diff')
       return
     }
+    const { isAvatar } = this.#o
+    if (isAvatar === undefined || this.#o.avatarWriteIntervalMs === 0) {
+      this.#push(diff)
+    } else {
+      const { lasting, poses } = splitAvatarPoses(diff, isAvatar)
+      if (poses) {
+        this.#poses.add(poses, this.#o.clock.now())
+        this.#armPoses()
+      }
+      if (lasting) {
+        if (this.#poses.precedes(lasting)) this.#queuePoses()
+        this.#push(lasting)
+      }
+    }
+    this.#next()
+  }
+
+  #push (diff: EntitiesDiff): void {
     const waiting = this.#queue.length - (this.#busy ? 1 : 0)
     const last = this.#queue[this.#queue.length - 1]
     if (waiting >= this.#o.maxQueue && last) {
@@ -145,11 +183,36 @@ export class EntitiesStateServer {
     } else {
       this.#queue.push({ diff, enqueuedAt: this.#o.clock.now(), attempts: 0 })
     }
-    this.#next()
+  }
+
+  #armPoses (): void {
+    if (this.#posesTimer !== null) return
+    const wait = this.#posesQueuedAt + this.#o.avatarWriteIntervalMs - this.#o.clock.now()
+    // After a quiet spell: at once, like any diff.
+    if (wait <= 0) {
+      this.#queuePoses()
+      return
+    }
+    this.#posesTimer = this.#o.clock.setTimeout(() => {
+      this.#posesTimer = null
+      this.#queuePoses()
+      this.#next()
+    }, wait)
+  }
+
+  /** Moves the waiting poses into the write queue, behind what is there. */
+  #queuePoses (): void {
+    if (this.#posesTimer !== null) this.#o.clock.clearTimeout(this.#posesTimer)
+    this.#posesTimer = null
+    const poses = this.#poses.take()
+    if (poses === null) return
+    this.#posesQueuedAt = this.#o.clock.now()
+    this.#push(poses)
   }
 
   /** Writes what waits now, without waiting for the write interval; resolves when every queued diff has been written (or given up on). */
   drain (): Promise<void> {
+    if (!this.#stopped) this.#queuePoses()
     if (this.#queue.length === 0 && !this.#busy) return Promise.resolve()
     const drained = new Promise<void>((resolve) => this.#idle.push(resolve))
     this.#next()
@@ -161,7 +224,8 @@ export class EntitiesStateServer {
     return {
       queueDepth: this.#queue.length,
       lagMs: oldest ? Math.max(0, this.#o.clock.now() - oldest.enqueuedAt) : 0,
-      ...this.#stats
+      ...this.#stats,
+      pendingPoses: this.#poses.size
     }
   }
 
@@ -171,6 +235,10 @@ export class EntitiesStateServer {
     this.#unsubscribe?.()
     if (this.#retryTimer !== null) this.#o.clock.clearTimeout(this.#retryTimer)
     this.#cancelInterval()
+    if (this.#posesTimer !== null) this.#o.clock.clearTimeout(this.#posesTimer)
+    this.#posesTimer = null
+    const poses = this.#poses.take()
+    if (poses) this.#queue.push({ diff: poses, enqueuedAt: this.#poses.since, attempts: 0 })
     if (this.#queue.length > 0) {
       this.#o.logger.error({ roomId: this.#o.roomId, diffs: this.#queue.map((entry) => entry.diff) }, 'stopped with unwritten diffs')
       this.#queue.length = 0

@@ -79,7 +79,11 @@ export class RoomServer implements Stoppable {
     const local = options.localPubsub ?? options.pubsub
     const crash = (error: unknown): void => this.crash(error)
     this.entitiesDiff = new EntitiesDiffServer({ roomId, pubsub: outputs(options.pubsub, local, roomId), clock, syncIntervalMs: options.syncIntervalMs, onError: crash })
-    this.entitiesState = new EntitiesStateServer({ ...options.persistence, roomId, store, pubsub: local, clock, logger, onError: crash })
+    const isAvatar = (entityId: string): boolean => {
+      const components = this.world.get(entityId)
+      return components !== undefined && 'avatar' in components
+    }
+    this.entitiesState = new EntitiesStateServer({ ...options.persistence, roomId, store, pubsub: local, clock, logger, onError: crash, isAvatar })
     this.userSnapshot = new UserSnapshot(options.store, options.roomId)
   }
 

@@ -75,6 +75,7 @@ function validate (options: RoomRuntimeOptions): void {
   check('persistence.initialBackoffMs', options.persistence?.initialBackoffMs, 1)
   check('persistence.maxBackoffMs', options.persistence?.maxBackoffMs, 1)
   check('persistence.writeIntervalMs', options.persistence?.writeIntervalMs, 0)
+  check('persistence.avatarWriteIntervalMs', options.persistence?.avatarWriteIntervalMs, 0)
   check('cluster.renewIntervalMs', options.cluster?.renewIntervalMs, 1)
   check('cluster.callTimeoutMs', options.cluster?.callTimeoutMs, 1)
   if (options.cluster && !options.pubsub) throw new TypeError('room runtime: a cluster needs the pubsub the processes share')

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type BuildResult, type Metafile, type Plugin } from 'esbuild'
+import { isStale } from './freshness.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -67,25 +68,9 @@ export async function buildClient (paths: ClientBuildPaths = DEFAULT_PATHS): Pro
   }
 }
 
-function newestMtime (dir: string): number {
-  let newest = 0
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full))
-    else if (entry.isFile()) newest = Math.max(newest, fs.statSync(full).mtimeMs)
-  }
-  return newest
-}
-
 /** True when the bundle is missing or older than any file under the client's source folder. */
 export function isClientBundleStale (paths: ClientBuildPaths = DEFAULT_PATHS): boolean {
-  let built: number
-  try {
-    built = fs.statSync(paths.outfile).mtimeMs
-  } catch {
-    return true
-  }
-  return newestMtime(paths.sourceDir) > built
+  return isStale(paths.outfile, [paths.sourceDir])
 }
 
 async function main (argv: string[]): Promise<void> {

@@ -266,15 +266,28 @@ t.test('bad input gets a clear answer and never disturbs another client', async 
   t.equal(observer.pushesOf('phx_error').length, 0, 'the observer\'s channel never failed')
 })
 
-t.test('moves above the rate limit are dropped, and the client is told once', async (t) => {
+t.test('moves above the rate limit are coalesced: the last one arrives, and the client is told once', async (t) => {
   const server = await startRoomServer(t, { channels: { limits: { movesPerSecond: 10 } } })
   const alice = await joinedMember(t, server, 'alice')
-  for (let i = 0; i < 40; i++) alice.channel.push('i_moved', { pose: { head: pose(i) } })
+  for (let i = 1; i <= 40; i++) alice.channel.push('i_moved', { pose: { head: pose(i) } })
   t.same(await push(alice.channel, 'ping', {}), { status: 'ok', response: {} }, 'every move was handled before this reply')
   await alice.until('told about the limit', () => alice.pushesOf('rate_limited').length > 0)
   t.same(alice.pushesOf('rate_limited'), [{ event: 'i_moved', per_second: 10 }], 'told once')
+  await alice.until('the last move', () => (alice.entity('alice')?.head as number[] | undefined)?.[0] === 40)
   const moves = server.stream.filter(e => e.event === 'user_moved').length
   t.ok(moves >= 10 && moves < 40, `${moves} of 40 moves went through`)
+})
+
+t.test('100 moves sent as fast as possible end at move 100 for everyone', async (t) => {
+  const server = await startRoomServer(t)
+  const alice = await joinedMember(t, server, 'alice')
+  const bob = await joinedMember(t, server, 'bob')
+  for (let i = 1; i <= 100; i++) alice.channel.push('i_moved', { pose: { head: pose(i) } })
+  await bob.until('alice at move 100', () => (bob.entity('alice')?.head as number[] | undefined)?.[0] === 100)
+  const stream = await server.streamed(e => e.event === 'user_moved' && (e.payload.head as number[])[0] === 100)
+  t.equal((stream.payload.head as number[])[0], 100, 'the last move reached the room')
+  const seen = server.stream.filter(e => e.event === 'user_moved').map(e => (e.payload.head as number[])[0])
+  t.same([...seen].sort((a, b) => a! - b!), seen, 'the moves reached the room in order')
 })
 
 t.test('reset puts the world back for everyone inside, keeping their avatars', async (t) => {

@@ -64,6 +64,7 @@ function roomStats (overrides: Partial<RoomStats>): RoomStats {
     failures: 0,
     dropped: 0,
     merged: 0,
+    pendingPoses: 0,
     ...overrides
   }
 }

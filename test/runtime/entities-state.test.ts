@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { EntitiesDiff } from '../../src/db/types.ts'
-import { EntitiesStateServer, isDataRejection, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
+import { EntitiesStateServer, isDataRejection, type EntitiesStateOptions, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'
@@ -11,7 +11,7 @@ const db = await testDatabase(t)
 
 const move = (id: string, x: number): EntitiesDiff => ({ creates: {}, updates: { [id]: { x } }, deletes: {} })
 
-async function setup (t: Test, options: PersistenceOptions = {}) {
+async function setup (t: Test, options: PersistenceOptions & Pick<EntitiesStateOptions, 'isAvatar'> = {}) {
   const rooms = new ControlledRooms(db.prisma)
   const room = await rooms.createRoom({ name: 'persisted' }, { box: { x: 0 }, ball: { x: 0 } })
   const clock = new ManualClock()
@@ -218,4 +218,63 @@ t.test('a stopped server refuses diffs; stopping with unwritten diffs logs them'
   t.throws(() => server.enqueue(move('box', 3)))
   await pubsub.broadcast(`entities_diff_stream:${room.id}`, move('box', 3))
   t.same(errors, [], 'unsubscribed: the stream no longer reaches it')
+})
+
+t.test('avatar poses wait and are written every avatarWriteIntervalMs, the newest of each; world objects as before', async (t) => {
+  const avatars = new Set(['alice', 'bob'])
+  const { rooms, room, clock, server, errors } = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: (id) => avatars.has(id) })
+  server.enqueue({ creates: { alice: { avatar: 'box', x: 0 }, bob: { avatar: 'box', x: 0 } }, updates: {}, deletes: {} })
+  await server.drain()
+  t.same(rooms.written.length, 1, 'a join is written at once')
+  for (let x = 1; x <= 100; x++) {
+    server.enqueue({ creates: {}, updates: { alice: { x }, bob: { x: -x } }, deletes: {} })
+    clock.advance(50)
+    await turn()
+  }
+  // 5 s of moves, 20 a second: the first poses after a quiet spell at once, then the newest at 5 s.
+  t.same(rooms.written.slice(1), [
+    { creates: {}, updates: { alice: { x: 1 }, bob: { x: -1 } }, deletes: {} },
+    { creates: {}, updates: { alice: { x: 100 }, bob: { x: -100 } }, deletes: {} }
+  ], 'two writes of poses in 5 s instead of 100')
+  server.enqueue(move('box', 7))
+  await turn()
+  t.same(rooms.written.at(-1), move('box', 7), 'a world object is written without waiting for the poses')
+  server.enqueue({ creates: {}, updates: { alice: { x: 101 } }, deletes: {} })
+  t.match(server.stats(), { pendingPoses: 1 })
+  clock.advance(4999)
+  await turn()
+  t.same(rooms.written.length, 4, 'the next poses wait a whole interval')
+  clock.advance(1)
+  await server.drain()
+  t.same(rooms.written.at(-1), { creates: {}, updates: { alice: { x: 101 } }, deletes: {} })
+  t.same((await rooms.entities(room.id)).alice, { avatar: 'box', x: 101 })
+  t.same(errors, [])
+})
+
+t.test('a leaving user\'s pose is written before the leave, whatever the interval', async (t) => {
+  const { rooms, room, server } = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: (id) => id === 'alice' })
+  server.enqueue({ creates: { alice: { avatar: 'box', x: 0 } }, updates: {}, deletes: {} })
+  server.enqueue({ creates: {}, updates: { alice: { x: 5 } }, deletes: {} })
+  server.enqueue({ creates: {}, updates: {}, deletes: { alice: true } })
+  await server.drain()
+  t.same(rooms.written.slice(1), [
+    { creates: {}, updates: { alice: { x: 5 } }, deletes: {} },
+    { creates: {}, updates: {}, deletes: { alice: true } }
+  ], 'the pose, then the leave')
+  t.same((await rooms.getEntityState(room.id, 'alice', { includeDeleted: true }))?.x, 5, 'a returning user resumes where they left')
+})
+
+t.test('drain writes the waiting poses (room stop, shutdown); stop without drain logs them as unwritten', async (t) => {
+  const { rooms, server, clock } = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: () => true })
+  server.enqueue({ creates: {}, updates: { alice: { x: 1 } }, deletes: {} })
+  await server.drain()
+  t.same(rooms.written, [{ creates: {}, updates: { alice: { x: 1 } }, deletes: {} }], 'written by drain')
+  t.equal(clock.pending, 0, 'no pose timer left behind')
+
+  const other = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: () => true })
+  other.server.enqueue({ creates: {}, updates: { alice: { x: 2 } }, deletes: {} })
+  other.server.stop()
+  t.same(other.rooms.written, [], 'nothing written')
+  t.ok(other.lines.some((l) => l.msg === 'stopped with unwritten diffs'), 'the lost poses are logged')
+  t.equal(other.clock.pending, 0)
 })

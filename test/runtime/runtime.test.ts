@@ -45,7 +45,8 @@ t.test('stats are plain data about every running room', async (t) => {
     writes: 0,
     failures: 0,
     dropped: 0,
-    merged: 0
+    merged: 0,
+    pendingPoses: 0
   }])
   clock.advance(50)
   await runtime.supervisor.flush(room.id)
@@ -85,4 +86,40 @@ t.test('the plugin refuses invalid options at registration', async (t) => {
   app.register(roomRuntime, { rooms, idleTimeoutMs: -5 })
   await t.rejects(async () => { await app.ready() }, { name: 'TypeError', message: /idleTimeoutMs/ })
   await app.close()
+})
+
+t.test('a room writes its world objects as they change, its avatars\' poses every avatarWriteIntervalMs and when their user leaves', async (t) => {
+  const room = await rooms.createRoom({ name: 'poses', persistent: true }, { box: { holdable: true, position: [0, 0, 0] } })
+  const { runtime, clock } = testRuntime(t, { rooms, persistence: { avatarWriteIntervalMs: 5000 } })
+  const { supervisor } = runtime
+  await supervisor.startRoom(room.id)
+  const stats = () => supervisor.room(room.id)!.stats()
+  const stored = async (id: string) => await rooms.getEntityState(room.id, id, { includeDeleted: true })
+  /** One sync interval, then every write it caused. */
+  const sync = async (): Promise<void> => {
+    clock.advance(50)
+    for (let turn = 0; turn < 100_000 && (turn < 10 || stats().queueDepth > 0); turn++) await new Promise((resolve) => setImmediate(resolve))
+  }
+  const act = async (event: string, payload: Record<string, unknown>): Promise<void> => {
+    await supervisor.dispatch(room.id, { event, payload: { user_id: 'alice', ...payload } })
+    await sync()
+  }
+  await act('user_joined', { avatar: 'box', head: head(0) })
+  await act('user_moved', { head: head(1) })
+  t.match(await stored('alice'), { head: head(1) }, 'the first pose after a quiet spell is written at once')
+  await act('user_moved', { head: head(2) })
+  await act('user_picked_up', { target_id: 'box', hand: 'left' })
+  await act('user_released', { target_id: 'box', hand: 'left', position: [3, 0, 0] })
+  t.match(await stored('box'), { position: [3, 0, 0] }, 'a world object is written at once')
+  t.match(await stored('alice'), { head: head(1) }, 'the next pose waits')
+  t.match(stats(), { pendingPoses: 1, queueDepth: 0 })
+
+  clock.advance(5000 - 4 * 50)
+  await sync()
+  t.match(await stored('alice'), { head: head(2) }, 'written once the interval is over')
+  await act('user_moved', { head: head(4) })
+  await act('user_moved', { head: head(5) })
+  t.match(await stored('alice'), { head: head(2) })
+  await act('user_left', {})
+  t.match(await stored('alice'), { head: head(5) }, 'the leaving user\'s last pose is stored, for their return')
 })
