@@ -23,6 +23,9 @@ export interface BuildAppOptions {
   channels?: Omit<RoomChannelsOptions, 'secretKeyBase' | 'onOccupancy'>
 }
 
+// Fastify understands a hop count but does not type it: the same rule as a function.
+const trustHops = (hops: number) => (_address: string, hop: number): boolean => hop < hops
+
 /** Builds the whole server, ready to `inject` or `listen`; it never listens itself. */
 export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const config: Config = Object.freeze({ ...loadConfig(), ...opts.config })
@@ -32,8 +35,9 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   assertDatabaseShareable({ ...config, redisUrl })
   const app = Fastify({
     logger: loggerOptions(config, opts.logger),
-    // Behind a load balancer the client address comes from X-Forwarded-For.
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names: per-address limits
+    // (sockets, rate limits) must count real addresses.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 64 * 1024
   })
   app.decorate('config', config)
@@ -66,6 +70,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   await app.register(webPlugin, {
     directoryPubsub: redis && app.runtime.pubsub,
     ...opts.web,
+    rateLimits: { redis, ...opts.web?.rateLimits },
     lifecycle: opts.web?.lifecycle ?? runtimeLifecycle(app.runtime.supervisor, app.rooms)
   })
 
