@@ -7,6 +7,7 @@ import runtimePlugin, { type RoomRuntimePluginOptions } from './runtime/plugin.t
 import roomChannels, { presentUsers, type RoomChannelsOptions } from './channels/plugin.ts'
 import { runtimeLifecycle } from './channels/room-lifecycle.ts'
 import opsPlugin from './ops/plugin.ts'
+import retentionPlugin, { type RetentionPluginOptions } from './db/retention-plugin.ts'
 import webPlugin, { type WebPluginOptions } from './web/plugin.ts'
 
 export interface BuildAppOptions {
@@ -21,6 +22,8 @@ export interface BuildAppOptions {
   runtime?: Omit<RoomRuntimePluginOptions, 'rooms'>
   /** Socket settings (rate limits, frame size, heartbeat timeout). */
   channels?: Omit<RoomChannelsOptions, 'secretKeyBase' | 'onOccupancy'>
+  /** Avatar purge and chat cap: interval and clock. */
+  retention?: Omit<RetentionPluginOptions, 'chatHistoryLimit'>
 }
 
 // Fastify understands a hop count but does not type it: the same rule as a function.
@@ -44,6 +47,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
 
   const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir))
   await app.register(databasePlugin, { database, closeOnShutdown: opts.database === undefined })
+  await app.register(retentionPlugin, { chatHistoryLimit: config.chatHistoryLimit, ...opts.retention })
   const redis = redisUrl ? { url: redisUrl, prefix: config.redisPrefix } : undefined
   // Before the rest, which report to `app.metrics`; its gauges read the others only when scraped.
   await app.register(opsPlugin, {

@@ -238,6 +238,7 @@ t.test('reset calls the lifecycle; by default it restores the initial snapshot',
   const recorded = await webApp(t, { lifecycle })
   const visitor = new Visitor(recorded)
   const room = await ownedRoom(recorded, visitor, { name: 'R' })
+  lifecycle.calls.length = 0
   const res = await visitor.post(`/rooms/${room.id}/reset`)
   t.equal(res.statusCode, 303)
   t.equal(res.headers.location, `/rooms/${room.id}`)
