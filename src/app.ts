@@ -41,7 +41,9 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names: per-address limits
     // (sockets, rate limits) must count real addresses.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    bodyLimit: 64 * 1024
+    bodyLimit: 64 * 1024,
+    // Plugins that read the database at boot (migrations just applied, a cold PGlite) may take a while.
+    pluginTimeout: 60_000
   })
   app.decorate('config', config)
 

@@ -59,8 +59,12 @@ t.test('search: case-insensitive substring of the name, bounded, wildcards liter
 t.test('unlisted rooms: not on /rooms nor its live list, but open to the link', async (t) => {
   const app = await webApp(t, { sseHeartbeatMs: 60_000 })
   const owner = new Visitor(app)
-  const hidden = await ownedRoom(app, owner, { name: 'Secret', visibility: 'unlisted' })
-  const open = await ownedRoom(app, owner, { name: 'Open' })
+  // Through the form, which announces the room as the live list needs.
+  await owner.post('/rooms', { name: 'Secret', capacity: '24', visibility: 'unlisted' })
+  await owner.post('/rooms', { name: 'Open', capacity: '24', visibility: 'public' })
+  const byName = new Map((await app.rooms.listRooms()).map((room) => [room.name, room]))
+  const hidden = byName.get('Secret')!
+  const open = byName.get('Open')!
   t.same(cardIds((await app.inject({ url: '/rooms' })).body), [open.id])
   t.same(cardIds((await app.inject({ url: '/rooms?q=Secret' })).body), [], 'nor found by search')
   t.equal((await new Visitor(app).get(`/rooms/${hidden.id}`)).statusCode, 200, 'anyone with the link may enter')
