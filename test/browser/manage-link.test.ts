@@ -10,7 +10,7 @@ import { chromiumMissing, launchChromium, newVisitor, screenshot } from './fixtu
 import { RoomPage } from './fixtures/room-page.ts'
 
 const SECRET = 'browser-test-secret-key-base-0123456789abcdef'
-const WAIT_MS = 20_000
+const WAIT_MS = 60_000
 
 const missing = chromiumMissing()
 if (missing) console.log(`# skipping browser tests: ${missing}`)
