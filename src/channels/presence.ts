@@ -10,10 +10,17 @@ import { randomBytes } from 'node:crypto'
  * A user with two tabs is one key with two metas; they "join" with the first meta and
  * "leave" with the last.
  */
-export interface PresenceMeta {
+export interface PresenceMeta extends PresenceFields {
   phx_ref: string
-  username: string
+  /** After an update: the ref the meta had before (as Phoenix sends it). */
+  phx_ref_prev?: string
   online_at: number
+}
+
+/** What a connection says of itself; `role` is the user's in the room (`owner` | `moderator` | `member`). */
+export interface PresenceFields {
+  username: string
+  role?: string
 }
 
 export type PresenceState = Record<string, { metas: PresenceMeta[] }>
@@ -42,11 +49,21 @@ type MaybePromise<T> = T | Promise<T>
  */
 export interface PresenceTracker {
   /** Adds a connection (a meta) under `key`; says whether it is the key's first. */
-  track: (topic: string, key: string, meta: { username: string }) => MaybePromise<TrackResult>
+  track: (topic: string, key: string, meta: PresenceFields) => MaybePromise<TrackResult>
+  /**
+   * Tracks like `track` unless the topic already holds `capacity` keys and `key` is not one of
+   * them: then nothing is tracked and the result is null. Counting and adding are one step, so
+   * two joins racing for the last place cannot both get it.
+   */
+  trackWithin: (topic: string, key: string, meta: PresenceFields, capacity: number) => MaybePromise<TrackResult | null>
   /** Removes the connection `ref`; says whether it was the key's last. Unknown refs are ignored. */
   untrack: (topic: string, key: string, ref: string) => MaybePromise<UntrackResult>
-  /** Replaces a connection's meta. */
-  update: (topic: string, key: string, ref: string, meta: { username: string }) => MaybePromise<void>
+  /**
+   * Changes some fields of a connection's meta. The meta gets a new ref (the phoenix client
+   * tells metas apart by ref: a leave and a join of one ref would remove it), returned here and
+   * to be used from now on; null when `ref` is not tracked.
+   */
+  update: (topic: string, key: string, ref: string, meta: Partial<PresenceFields>) => MaybePromise<string | null>
   /** Everyone in the topic, as pushed in `presence_state`. */
   list: (topic: string) => MaybePromise<PresenceState>
   /** Distinct keys in the topic. */
@@ -61,15 +78,21 @@ export class Presence implements PresenceTracker {
 
   constructor (private readonly broadcast: PresenceBroadcast, private readonly now: () => number = Date.now) {}
 
-  track (topic: string, key: string, meta: { username: string }): TrackResult {
+  track (topic: string, key: string, meta: PresenceFields): TrackResult {
     const keys = this.topics.get(topic) ?? new Map<string, PresenceMeta[]>()
     this.topics.set(topic, keys)
     const metas = keys.get(key) ?? []
-    const full: PresenceMeta = { phx_ref: randomBytes(8).toString('base64url'), username: meta.username, online_at: this.now() }
+    const full: PresenceMeta = { ...meta, phx_ref: randomBytes(8).toString('base64url'), online_at: this.now() }
     metas.push(full)
     keys.set(key, metas)
     this.broadcast(topic, { joins: { [key]: { metas: [full] } }, leaves: {} })
     return { ref: full.phx_ref, firstForKey: metas.length === 1 }
+  }
+
+  trackWithin (topic: string, key: string, meta: PresenceFields, capacity: number): TrackResult | null {
+    const keys = this.topics.get(topic)
+    if (keys && !keys.has(key) && keys.size >= capacity) return null
+    return this.track(topic, key, meta)
   }
 
   untrack (topic: string, key: string, ref: string): UntrackResult {
@@ -84,14 +107,15 @@ export class Presence implements PresenceTracker {
     return { lastForKey: metas.length === 0 }
   }
 
-  /** Replaces a connection's meta (a display name change) as a leave plus a join. */
-  update (topic: string, key: string, ref: string, meta: { username: string }): void {
+  /** Changes a connection's meta (a display name, a role) as a leave plus a join. */
+  update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): string | null {
     const metas = this.topics.get(topic)?.get(key)
     const current = metas?.find((m) => m.phx_ref === ref)
-    if (!current) return
-    const next: PresenceMeta = { ...current, username: meta.username }
+    if (!current) return null
+    const next: PresenceMeta = { ...current, ...meta, phx_ref: randomBytes(8).toString('base64url'), phx_ref_prev: ref }
     metas!.splice(metas!.indexOf(current), 1, next)
     this.broadcast(topic, { joins: { [key]: { metas: [next] } }, leaves: { [key]: { metas: [current] } } })
+    return next.phx_ref
   }
 
   list (topic: string): PresenceState {

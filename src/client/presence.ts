@@ -1,21 +1,28 @@
+import type { Role } from './ui/moderation.ts'
+
 /** One person in the room, from Presence. */
 export interface Person {
   id: string
   username: string
   /** Open tabs/devices of this user. */
   sessions: number
+  role: Role
 }
+
+const ROLES = new Set<string>(['owner', 'moderator', 'member'])
 
 /**
  * Turns a Presence entry into a Person. Presence's shape is
- * `{ [userId]: { metas: [{ username, online_at, phx_ref }, ...] } }`, one meta
- * per connection; the newest meta's name wins (a rename reconnects).
+ * `{ [userId]: { metas: [{ username, role, online_at, phx_ref }, ...] } }`, one meta
+ * per connection; the newest meta's name and role win (a rename reconnects).
  */
 export function personFromPresence (id: string, presence: { metas?: Array<Record<string, unknown>> }): Person {
   const metas = Array.isArray(presence.metas) ? presence.metas : []
   let username = ''
+  let role: Role = 'member'
   for (const meta of metas) {
     if (typeof meta.username === 'string' && meta.username !== '') username = meta.username
+    if (typeof meta.role === 'string' && ROLES.has(meta.role)) role = meta.role as Role
   }
-  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length) }
+  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length), role }
 }

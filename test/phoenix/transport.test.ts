@@ -60,7 +60,7 @@ t.test('invalid JSON, wrong shapes and binary frames leave this socket and other
   raw.send(['4', '4', 'room:a', 'phx_join', {}])
   t.same(await raw.receive(), reply('4', '4', 'room:a', 'ok', { userId: null }))
   t.same(await other.heartbeat('1'), reply(null, '1', 'phoenix', 'ok', {}))
-  t.ok(logs.some(l => l.msg === 'ignoring binary frame'))
+  t.ok(logs.some(l => l.msg === 'refusing binary frame'))
   t.ok(logs.some(l => l.msg === 'ignoring invalid frame'))
 })
 
