@@ -7,6 +7,7 @@ import runtimePlugin, { type RoomRuntimePluginOptions } from './runtime/plugin.t
 import roomChannels, { presentUsers, type RoomChannelsOptions } from './channels/plugin.ts'
 import { runtimeLifecycle } from './channels/room-lifecycle.ts'
 import opsPlugin from './ops/plugin.ts'
+import retentionPlugin, { type RetentionPluginOptions } from './db/retention-plugin.ts'
 import webPlugin, { type WebPluginOptions } from './web/plugin.ts'
 
 export interface BuildAppOptions {
@@ -21,7 +22,12 @@ export interface BuildAppOptions {
   runtime?: Omit<RoomRuntimePluginOptions, 'rooms'>
   /** Socket settings (rate limits, frame size, heartbeat timeout). */
   channels?: Omit<RoomChannelsOptions, 'secretKeyBase' | 'onOccupancy'>
+  /** Avatar purge and chat cap: interval and clock. */
+  retention?: Omit<RetentionPluginOptions, 'chatHistoryLimit'>
 }
+
+// Fastify understands a hop count but does not type it: the same rule as a function.
+const trustHops = (hops: number) => (_address: string, hop: number): boolean => hop < hops
 
 /** Builds the whole server, ready to `inject` or `listen`; it never listens itself. */
 export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -32,14 +38,18 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   assertDatabaseShareable({ ...config, redisUrl })
   const app = Fastify({
     logger: loggerOptions(config, opts.logger),
-    // Behind a load balancer the client address comes from X-Forwarded-For.
-    trustProxy: true,
-    bodyLimit: 64 * 1024
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names: per-address limits
+    // (sockets, rate limits) must count real addresses.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    bodyLimit: 64 * 1024,
+    // Plugins that read the database at boot (migrations just applied, a cold PGlite) may take a while.
+    pluginTimeout: 60_000
   })
   app.decorate('config', config)
 
   const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir))
   await app.register(databasePlugin, { database, closeOnShutdown: opts.database === undefined })
+  await app.register(retentionPlugin, { chatHistoryLimit: config.chatHistoryLimit, ...opts.retention })
   const redis = redisUrl ? { url: redisUrl, prefix: config.redisPrefix } : undefined
   // Before the rest, which report to `app.metrics`; its gauges read the others only when scraped.
   await app.register(opsPlugin, {
@@ -66,6 +76,7 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   await app.register(webPlugin, {
     directoryPubsub: redis && app.runtime.pubsub,
     ...opts.web,
+    rateLimits: { redis, ...opts.web?.rateLimits },
     lifecycle: opts.web?.lifecycle ?? runtimeLifecycle(app.runtime.supervisor, app.rooms)
   })
 

@@ -30,6 +30,22 @@ export interface Config {
   /** Least time between two writes of a room's avatar poses (AVATAR_WRITE_INTERVAL_MS); see EntitiesStateServer. */
   readonly avatarWriteIntervalMs: number
   readonly secretKeyBase: string
+  /**
+   * Signs a visitor in as an admin at /admin, who manages every room (ADMIN_TOKEN, at least 32
+   * characters); unset: nobody is an admin.
+   */
+  readonly adminToken: string | undefined
+  /**
+   * Which proxies' X-Forwarded-For to believe (TRUST_PROXY, in Fastify's `trustProxy` forms: a
+   * hop count, addresses/CIDRs, or true); false by default, so a client cannot pick its address.
+   */
+  readonly trustProxy: boolean | number | string[]
+  /** Rooms one client address may create per 10 minutes (ROOM_CREATE_LIMIT). */
+  readonly roomCreateLimit: number
+  /** Form posts one client address may send per minute (POST_RATE_LIMIT). */
+  readonly postRateLimit: number
+  /** Chat messages kept per room, the newest ones (CHAT_HISTORY_LIMIT). */
+  readonly chatHistoryLimit: number
   readonly logLevel: string
   readonly prettyLogs: boolean
 }
@@ -67,6 +83,27 @@ function parseDatabaseUrl (value: string | undefined): string | undefined {
   return value
 }
 
+const ADMIN_TOKEN_MIN = 32
+
+function parseAdminToken (value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value.length < ADMIN_TOKEN_MIN) throw new Error(`ADMIN_TOKEN must be at least ${ADMIN_TOKEN_MIN} characters (or unset for no admin), got ${value.length}`)
+  return value
+}
+
+/** TRUST_PROXY: unset or "false" → false, "true" → true, a whole number → hops, else addresses. */
+export function parseTrustProxy (value: string | undefined): boolean | number | string[] {
+  const text = value?.trim() ?? ''
+  if (text === '' || text === 'false') return false
+  if (text === 'true') return true
+  if (/^\d+$/.test(text)) return Number(text)
+  const addresses = text.split(',').map((part) => part.trim()).filter((part) => part !== '')
+  if (addresses.some((part) => !/^[0-9a-f.:/]+$/i.test(part) && !['loopback', 'linklocal', 'uniquelocal'].includes(part))) {
+    throw new Error(`TRUST_PROXY must be true, a hop count, or comma-separated proxy addresses/CIDRs, got "${value}"`)
+  }
+  return addresses
+}
+
 export function loadConfig (env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production'
   const secretKeyBase = env.SECRET_KEY_BASE ?? ''
@@ -87,6 +124,11 @@ export function loadConfig (env: Env = process.env): Config {
     avatarWriteIntervalMs: parseMs('AVATAR_WRITE_INTERVAL_MS', env.AVATAR_WRITE_INTERVAL_MS, 5000),
     // A development default keeps `npm start` zero-config; production refuses it above.
     secretKeyBase: secretKeyBase || 'development-secret-key-base-change-me-in-production!',
+    adminToken: parseAdminToken(env.ADMIN_TOKEN),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    roomCreateLimit: parseCount('ROOM_CREATE_LIMIT', env.ROOM_CREATE_LIMIT, 10),
+    postRateLimit: parseCount('POST_RATE_LIMIT', env.POST_RATE_LIMIT, 120),
+    chatHistoryLimit: parseCount('CHAT_HISTORY_LIMIT', env.CHAT_HISTORY_LIMIT, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     prettyLogs: !production && env.LOG_FORMAT !== 'json'
   })

@@ -16,6 +16,12 @@ export const Errors = {
   RoomLeaseLost: createError<[string]>('XR_ERR_ROOM_LEASE_LOST', 'Room %s is run by another process now', 409),
   RoomCrashLoop: createError<[string]>('XR_ERR_ROOM_CRASH_LOOP', 'Room %s crashed too often and was stopped', 500),
   RoomRuntimeClosed: createError('XR_ERR_ROOM_RUNTIME_CLOSED', 'The room runtime is shutting down', 503),
+  /** A visitor who is neither the room's owner nor an admin tried to manage it. */
+  RoomForbidden: createError<[string]>('XR_ERR_ROOM_FORBIDDEN', 'Only the owner of room %s may do that', 403),
+  /** A manage link whose token is not the room's. */
+  ManageLinkInvalid: createError('XR_ERR_MANAGE_LINK_INVALID', 'This manage link is not valid', 403),
+  /** Too many requests from one address; Retry-After says when to try again. */
+  RateLimited: createError<[string]>('XR_ERR_RATE_LIMITED', 'Too many requests: try again in %s', 429),
   PageNotFound: createError<[string]>('XR_ERR_PAGE_NOT_FOUND', 'No page at %s', 404),
   /** What a client sees of an unexpected error; the real one is only logged. */
   Internal: createError('XR_ERR_INTERNAL', 'Something went wrong on our side', 500)

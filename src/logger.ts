@@ -7,8 +7,11 @@ type LoggerOption = FastifyServerOptions['logger']
 const SECRET_PARAMS = /([?&](?:_user_token|token)=)[^&#]*/g
 
 /** The URL as logs may keep it: credentials in the query string replaced. */
+/** A room's manage link carries its secret in the path. */
+const MANAGE_LINK = /(\/manage\/)[^/?#]+/g
+
 export function redactUrl (url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[redacted]')
+  return url.replace(SECRET_PARAMS, '$1[redacted]').replace(MANAGE_LINK, '$1[redacted]')
 }
 
 interface LoggedRequest {

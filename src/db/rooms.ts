@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { PrismaClient, Room } from '../generated/prisma/client.ts'
 import { Errors, ValidationError } from '../errors.ts'
 import { randomRoomContent, type Random } from './room-content.ts'
-import type { Components, EntitiesDiff, EntityMap, RoomAttrs, RoomInput } from './types.ts'
+import { VISIBILITIES, type Components, type EntitiesDiff, type EntityMap, type RoomAttrs, type RoomInput, type Visibility } from './types.ts'
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]
 type Db = PrismaClient | Tx
@@ -15,6 +15,33 @@ const EYE_HEIGHT = 1.6
 const DEFAULT_HEAD_POSITION: [number, number, number] = [0, EYE_HEIGHT, 0]
 const NAME_MAX = 80
 const DESCRIPTION_MAX = 1000
+export const CAPACITY_MAX = 100
+const BOOLEAN_SETTINGS = ['persistent', 'locked', 'allowGrab', 'allowChat'] as const
+/** Longest room list search; longer queries are cut to this. */
+export const SEARCH_MAX = 80
+
+/** One page of the room list, and how many rooms match in all. */
+export interface RoomPage {
+  rooms: Room[]
+  total: number
+}
+
+export interface ListOptions {
+  /** Case-insensitive substring of the name. */
+  query?: string
+  /** Rooms shown first, in this order (the occupied ones, most people first). */
+  first?: readonly string[]
+  offset: number
+  limit: number
+}
+
+function parseCapacity (value: unknown): number | null {
+  const n = typeof value === 'string' && /^\s*\d{1,4}\s*$/.test(value) ? Number(value) : value
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= CAPACITY_MAX ? n : null
+}
+
+// LIKE treats % and _ as wildcards: a search for "50%" means those characters.
+const likeEscaped = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** 8 url-safe characters: short enough to share, 48 random bits. */
 export const newRoomId = (): string => randomBytes(6).toString('base64url')
@@ -34,9 +61,20 @@ export function validateRoomInput (input: RoomInput, partial = false): Partial<R
     else if (input.description.length > DESCRIPTION_MAX) errors.description = `should be at most ${DESCRIPTION_MAX} characters`
     else attrs.description = input.description.trim()
   }
-  if (input.persistent !== undefined) {
-    if (typeof input.persistent !== 'boolean') errors.persistent = 'must be true or false'
-    else attrs.persistent = input.persistent
+  for (const setting of BOOLEAN_SETTINGS) {
+    const value = input[setting]
+    if (value === undefined) continue
+    if (typeof value !== 'boolean') errors[setting] = 'must be true or false'
+    else attrs[setting] = value
+  }
+  if (input.capacity !== undefined) {
+    const capacity = parseCapacity(input.capacity)
+    if (capacity === null) errors.capacity = `must be a whole number from 1 to ${CAPACITY_MAX}`
+    else attrs.capacity = capacity
+  }
+  if (input.visibility !== undefined) {
+    if (!VISIBILITIES.includes(input.visibility as Visibility)) errors.visibility = 'must be public or unlisted'
+    else attrs.visibility = input.visibility as Visibility
   }
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
   return attrs
@@ -57,6 +95,46 @@ export class Rooms {
     return this.prisma.room.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
   }
 
+  /**
+   * A page of the public rooms whose name contains `query`: the rooms of `first` that match,
+   * in that order, then the others, newest first (index rooms_public_listing_idx).
+   */
+  async listPublicRooms ({ query = '', first = [], offset, limit }: ListOptions): Promise<RoomPage> {
+    const where = {
+      visibility: 'public',
+      ...(query === '' ? {} : { name: { contains: likeEscaped(query.slice(0, SEARCH_MAX)), mode: 'insensitive' as const } })
+    }
+    const ahead = first.length === 0 ? [] : await this.prisma.room.findMany({ where: { ...where, id: { in: [...first] } } })
+    const rank = new Map(first.map((id, i) => [id, i]))
+    ahead.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!)
+    const rest = { ...where, ...(ahead.length === 0 ? {} : { id: { notIn: ahead.map((room) => room.id) } }) }
+    const shownAhead = ahead.slice(offset, offset + limit)
+    const [others, otherCount] = await Promise.all([
+      shownAhead.length === limit
+        ? []
+        : this.prisma.room.findMany({
+          where: rest,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          skip: Math.max(0, offset - ahead.length),
+          take: limit - shownAhead.length
+        }),
+      this.prisma.room.count({ where: rest })
+    ])
+    return { rooms: [...shownAhead, ...others], total: ahead.length + otherCount }
+  }
+
+  /** Ids of every unlisted room, for keeping them off the live room list. */
+  async unlistedRoomIds (): Promise<string[]> {
+    const rows = await this.prisma.room.findMany({ where: { visibility: 'unlisted' }, select: { id: true } })
+    return rows.map((row) => row.id)
+  }
+
+  /** Stores the SHA-256 of the room's manage link token (hex), replacing any earlier one. */
+  async setManageTokenHash (id: string, hash: string): Promise<void> {
+    const { count } = await this.prisma.room.updateMany({ where: { id }, data: { manageTokenHash: hash } })
+    if (count === 0) throw new Errors.RoomNotFound(id)
+  }
+
   getRoom (id: string): Promise<Room | null> {
     return this.prisma.room.findUnique({ where: { id } })
   }
@@ -67,11 +145,14 @@ export class Rooms {
     return room
   }
 
-  /** Creates a room with a random world and saves that world as its initial snapshot. */
-  async createRoom (input: RoomInput, content: EntityMap = randomRoomContent(this.random)): Promise<Room> {
-    const attrs = validateRoomInput(input) as RoomAttrs
+  /**
+   * Creates a room with a random world and saves that world as its initial snapshot. `ownerId`
+   * is the creating visitor's id; null (seeded rooms) leaves the room to admins.
+   */
+  async createRoom (input: RoomInput, content: EntityMap = randomRoomContent(this.random), ownerId: string | null = null): Promise<Room> {
+    const attrs = validateRoomInput(input)
     return await this.prisma.$transaction(async (tx) => {
-      const room = await tx.room.create({ data: { id: newRoomId(), ...attrs } })
+      const room = await tx.room.create({ data: { id: newRoomId(), ...attrs as Pick<RoomAttrs, 'name'>, ownerId } })
       await this.writeCreates(tx, room.id, content)
       await this.saveSnapshot(tx, room.id, content)
       return room

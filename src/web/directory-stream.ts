@@ -32,8 +32,8 @@ interface Client {
 
 /**
  * The `/rooms/events` Server-Sent Events stream: one directory subscription for all clients,
- * each event encoded once. A client first gets `snapshot` (every room with its occupancy),
- * then the directory's events; a comment line every `heartbeatMs` keeps the connection open.
+ * each event encoded once. A client first gets `snapshot` (the rooms of its page of the list,
+ * with their occupancy), then the public list's events (none about unlisted rooms); a comment line every `heartbeatMs` keeps the connection open.
  */
 export class DirectoryStream {
   private readonly clients = new Set<Client>()
@@ -41,7 +41,7 @@ export class DirectoryStream {
   private readonly heartbeat: NodeJS.Timeout
 
   constructor (private readonly opts: DirectoryStreamOptions) {
-    this.unsubscribe = opts.directory.subscribe((event: DirectoryEvent) => this.broadcast(sseFrame(event.type, event)))
+    this.unsubscribe = opts.directory.subscribeListed((event: DirectoryEvent) => this.broadcast(sseFrame(event.type, event)))
     this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), opts.heartbeatMs)
     this.heartbeat.unref()
   }

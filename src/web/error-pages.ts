@@ -23,13 +23,22 @@ const TITLES: Record<number, string> = {
   413: 'That was too much',
   415: 'That request did not make sense',
   422: 'That did not work',
+  429: 'Slow down',
   503: 'Back in a moment'
+}
+
+// Where one status covers several situations.
+const CODE_TITLES: Record<string, string> = {
+  XR_ERR_ROOM_FORBIDDEN: 'Not your room',
+  XR_ERR_MANAGE_LINK_INVALID: 'That link does not work'
 }
 
 const FRIENDLY_MESSAGES: Record<string, string> = {
   FST_CSRF_INVALID_TOKEN: 'This form has expired or came from another site. Go back, reload the page and try again.',
   FST_CSRF_MISSING_SECRET: 'This form has expired or came from another site. Go back, reload the page and try again.',
-  XR_ERR_ROOM_NOT_FOUND: "This room doesn't exist. It may have been deleted, or the link may be mistyped."
+  XR_ERR_ROOM_NOT_FOUND: "This room doesn't exist. It may have been deleted, or the link may be mistyped.",
+  XR_ERR_ROOM_FORBIDDEN: 'Only the owner of this room, or an admin, can change its settings, reset it or delete it.',
+  XR_ERR_MANAGE_LINK_INVALID: 'This manage link is not (or no longer) the one for this room. Ask the owner for the current link.'
 }
 
 /** What the client may see of an error: 4xx messages are ours to show, 5xx are replaced. */
@@ -52,7 +61,7 @@ function publicError (err: FastifyError): PublicError {
     status,
     code: err.code ?? 'XR_ERR_BAD_REQUEST',
     message: FRIENDLY_MESSAGES[err.code] ?? err.message,
-    title: TITLES[status] ?? 'That did not work',
+    title: CODE_TITLES[err.code] ?? TITLES[status] ?? 'That did not work',
     ...(err instanceof ValidationError ? { fields: err.fields } : {})
   }
 }

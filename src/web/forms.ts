@@ -11,7 +11,13 @@ type Validator = ReturnType<FastifySchemaCompiler<unknown>>
 export const RoomForm = Type.Object({
   name: Type.String({ maxLength: 80 }),
   description: Type.Optional(Type.String({ maxLength: 1000 })),
-  persistent: Type.Optional(Type.Literal('true'))
+  persistent: Type.Optional(Type.Literal('true')),
+  // Checked and parsed by validateRoomInput, which reports them per field.
+  capacity: Type.Optional(Type.String({ maxLength: 8 })),
+  visibility: Type.Optional(Type.String({ maxLength: 16 })),
+  locked: Type.Optional(Type.Literal('true')),
+  allow_grab: Type.Optional(Type.Literal('true')),
+  allow_chat: Type.Optional(Type.Literal('true'))
 })
 export type RoomForm = Static<typeof RoomForm>
 

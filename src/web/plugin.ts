@@ -11,6 +11,8 @@ import { setErrorPages } from './error-pages.ts'
 import roomRoutes from './routes/rooms.ts'
 import sessionRoutes from './routes/session.ts'
 import eventRoutes from './routes/events.ts'
+import adminRoutes from './routes/admin.ts'
+import rateLimitsPlugin, { type RateLimitsOptions } from './rate-limits.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,6 +32,8 @@ export interface WebPluginOptions {
   sseHeartbeatMs?: number
   /** Carries room list changes to the other processes serving the rooms (see RoomDirectoryOptions.pubsub). */
   directoryPubsub?: PubSub
+  /** Per-address limits; defaults from the config (ROOM_CREATE_LIMIT, POST_RATE_LIMIT). */
+  rateLimits?: Partial<RateLimitsOptions>
 }
 
 const DEFAULT_SSE_HEARTBEAT_MS = 15_000
@@ -37,6 +41,7 @@ const DEFAULT_SSE_HEARTBEAT_MS = 15_000
 interface PagesOptions {
   lifecycle: RoomLifecycle
   heartbeatMs: number
+  rateLimits: RateLimitsOptions
 }
 
 // Sessions, security headers, views and routes stay in this scope: the socket and any API
@@ -47,8 +52,10 @@ async function pages (fastify: FastifyInstance, opts: PagesOptions): Promise<voi
   await fastify.register(securityPlugin)
   await fastify.register(viewsPlugin)
   setErrorPages(fastify)
+  await fastify.register(rateLimitsPlugin, opts.rateLimits)
   await fastify.register(roomRoutes, { lifecycle: opts.lifecycle })
   await fastify.register(sessionRoutes)
+  await fastify.register(adminRoutes)
   await fastify.register(eventRoutes, { heartbeatMs: opts.heartbeatMs })
 }
 
@@ -66,6 +73,7 @@ async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Pro
 
   const directory = new RoomDirectory({
     pubsub: opts.directoryPubsub,
+    unlisted: await fastify.rooms.unlistedRoomIds(),
     onListenerError: (err, event) => { fastify.log.error({ err, event: event.type }, 'room directory listener failed') },
     onShareError: (err, event) => { fastify.log.warn({ err, event: event.type }, 'room change not shared with the other processes') }
   })
@@ -73,7 +81,12 @@ async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Pro
   fastify.addHook('onClose', async () => { directory.close() })
   await fastify.register(pages, {
     lifecycle: opts.lifecycle ?? defaultLifecycle(fastify.rooms),
-    heartbeatMs
+    heartbeatMs,
+    rateLimits: {
+      roomCreateLimit: fastify.config.roomCreateLimit,
+      postLimit: fastify.config.postRateLimit,
+      ...opts.rateLimits
+    }
   })
 }
 

@@ -1,11 +1,19 @@
 import type { PubSub } from '../runtime/pubsub.ts'
 
-/** What the room list shows of a room. */
+/**
+ * What the room list shows of a room, and the settings people in it live by: the realtime side
+ * applies a `room_updated` at once to the people already in the room.
+ */
 export interface RoomSummary {
   id: string
   name: string
   description: string
   persistent: boolean
+  visibility: 'public' | 'unlisted'
+  capacity: number
+  locked: boolean
+  allow_grab: boolean
+  allow_chat: boolean
 }
 
 /** One change to the public room list, as sent to `/rooms/events` subscribers. */
@@ -26,6 +34,8 @@ export interface RoomDirectoryOptions {
   pubsub?: PubSub
   /** Called when an announcement could not be shared (it still reaches this process). */
   onShareError?: (err: unknown, event: DirectoryEvent) => void
+  /** Rooms that are unlisted when the directory starts; later changes come as events. */
+  unlisted?: Iterable<string>
 }
 
 const CHANGES_TOPIC = 'room_directory'
@@ -42,6 +52,8 @@ const isRoomChange = (message: unknown): message is DirectoryEvent =>
 export class RoomDirectory {
   private readonly counts = new Map<string, number>()
   private readonly listeners = new Set<DirectoryListener>()
+  private readonly listedListeners = new Set<DirectoryListener>()
+  private readonly unlisted: Set<string>
   private readonly onListenerError: NonNullable<RoomDirectoryOptions['onListenerError']>
   private readonly onShareError: NonNullable<RoomDirectoryOptions['onShareError']>
   private readonly pubsub: PubSub | undefined
@@ -51,6 +63,7 @@ export class RoomDirectory {
     this.onListenerError = opts.onListenerError ?? (() => {})
     this.onShareError = opts.onShareError ?? (() => {})
     this.pubsub = opts.pubsub
+    this.unlisted = new Set(opts.unlisted ?? [])
     this.unsubscribe = this.pubsub?.subscribe(CHANGES_TOPIC, (message) => {
       if (isRoomChange(message)) this.publish(message)
     }) ?? (() => {})
@@ -92,24 +105,66 @@ export class RoomDirectory {
     return this.counts.get(roomId) ?? 0
   }
 
+  /** Ids of the rooms with people in them, most people first. */
+  occupiedRoomIds (): string[] {
+    return [...this.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id)
+  }
+
+  /** Whether the room may appear on the public list (it is not unlisted, as far as announced). */
+  isListed (roomId: string): boolean {
+    return !this.unlisted.has(roomId)
+  }
+
   /**
    * Sends the event to every listener. A `room_deleted` also forgets the room's occupancy.
    * Listeners get a copy, so none can change what the others see.
    */
   publish (event: DirectoryEvent): void {
     if (event.type === 'room_deleted') this.counts.delete(event.room_id)
-    for (const listener of [...this.listeners]) {
+    const listed = this.listedView(event)
+    this.deliver(this.listeners, event)
+    if (listed) this.deliver(this.listedListeners, listed)
+  }
+
+  /** Adds a listener of every event, unlisted rooms' included; call the returned function to remove it. */
+  subscribe (listener: DirectoryListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /**
+   * Adds a listener of the public list's events: nothing about unlisted rooms, and a room that
+   * turns unlisted comes as `room_deleted` (a room that turns public as `room_updated`).
+   */
+  subscribeListed (listener: DirectoryListener): () => void {
+    this.listedListeners.add(listener)
+    return () => { this.listedListeners.delete(listener) }
+  }
+
+  // Also keeps track of which rooms are unlisted.
+  private listedView (event: DirectoryEvent): DirectoryEvent | null {
+    if (event.type === 'occupancy') return this.isListed(event.room_id) ? event : null
+    const id = event.type === 'room_deleted' ? event.room_id : event.room.id
+    const wasListed = this.isListed(id)
+    if (event.type === 'room_deleted') {
+      this.unlisted.delete(id)
+      return wasListed ? event : null
+    }
+    if (event.room.visibility === 'public') {
+      this.unlisted.delete(id)
+      return event
+    }
+    this.unlisted.add(id)
+    return wasListed && event.type === 'room_updated' ? { type: 'room_deleted', room_id: id } : null
+  }
+
+  private deliver (listeners: Set<DirectoryListener>, event: DirectoryEvent): void {
+    for (const listener of [...listeners]) {
       try {
         listener(structuredClone(event))
       } catch (err) {
         this.onListenerError(err, event)
       }
     }
-  }
-
-  /** Adds a listener; call the returned function to remove it. */
-  subscribe (listener: DirectoryListener): () => void {
-    this.listeners.add(listener)
-    return () => { this.listeners.delete(listener) }
   }
 }

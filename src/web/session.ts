@@ -18,6 +18,10 @@ declare module '@fastify/secure-session' {
     /** Days since the epoch when the cookie was last re-issued; keeps the expiry rolling. */
     issuedDay: number
     flash: Flash
+    /** Signed in at /admin with ADMIN_TOKEN: manages every room. */
+    admin: boolean
+    /** A room's manage link, shown once on its page right after the visitor created it. */
+    newManageLink: { roomId: string, path: string }
     _csrf: string
   }
 }
@@ -45,12 +49,27 @@ function sessionKey (secretKeyBase: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secretKeyBase, 'session cookie', 'xr-rooms secure-session', 32))
 }
 
-/** The display name as stored: trimmed, 1..32 characters. */
+// C0/C1 controls (NUL included, which PostgreSQL refuses in text), and lone surrogates.
+const CONTROL = /[\p{Cc}\p{Cs}]/u
+
+/**
+ * The display name as stored: trimmed, 1..32 characters (code points), no control characters.
+ * Anything else is kept as typed (markup, bidi marks, emoji) and escaped wherever it is shown.
+ */
 export function normalizeUsername (raw: string): string {
   const name = raw.trim()
   if (name.length === 0) throw new ValidationError({ username: "can't be blank" })
+  if (CONTROL.test(name)) throw new ValidationError({ username: "can't contain control characters" })
   if ([...name].length > USERNAME_MAX) throw new ValidationError({ username: `should be at most ${USERNAME_MAX} characters` })
   return name
+}
+
+/** The room's manage link if it waits to be shown on this room's page; shown once. */
+export function takeNewManageLink (request: FastifyRequest, roomId: string): string | null {
+  const link = request.session.get('newManageLink')
+  if (link === undefined || link.roomId !== roomId) return null
+  request.session.set('newManageLink', undefined)
+  return link.path
 }
 
 export function setFlash (request: FastifyRequest, kind: Flash['kind'], message: string): void {

@@ -7,6 +7,7 @@ import { buildClient, isClientBundleStale } from '../../src/scripts/build-client
 import { testDatabase } from '../helpers/database.ts'
 import { chromiumMissing, launchChromium, newVisitor, NO_WEBGL_ARGS, screenshot } from './fixtures/browser.ts'
 import { RoomPage } from './fixtures/room-page.ts'
+import { roomSummary } from '../../src/web/room-list.ts'
 
 const SECRET = 'browser-test-secret-key-base-0123456789abcdef'
 const WAIT_MS = 15_000
@@ -39,7 +40,7 @@ t.test('the owner kicks a visitor from the people list', { skip: missing ?? fals
   const ownerId = await owner.userId()
   // Until the web side sets owners on creation, the owner is stored here and announced as an edit would be.
   await app.db.prisma.room.update({ where: { id: room.id }, data: { ownerId } })
-  await app.roomDirectory.announce({ type: 'room_updated', room: { id: room.id, name: room.name, description: room.description, persistent: room.persistent } })
+  await app.roomDirectory.announce({ type: 'room_updated', room: roomSummary(room) })
   await owner.page.locator('#people li.self .person-role', { hasText: 'owner' }).waitFor()
 
   const guest = await visitor()

@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/db/database.ts'
 import { testSchema } from '../helpers/database.ts'
 import type { Teardown } from '../phoenix/fixtures/helpers.ts'
 import { Member, push, SECRET, tokenFor } from './fixtures/room-server.ts'
+import { roomSummary } from '../../src/web/room-list.ts'
 
 const databaseUrl = process.env.DATABASE_URL
 const redisUrl = process.env.REDIS_URL
@@ -94,7 +95,7 @@ t.test('two processes on Redis', { skip }, async (t) => {
 
     const heard = new Promise<void>(resolve => b.app.roomDirectory.subscribe(e => { if (e.type === 'room_updated') resolve() }))
     const room = await a.app.db.prisma.room.update({ where: { id: roomId }, data: { allowChat: false, locked: true } })
-    await a.app.roomDirectory.announce({ type: 'room_updated', room: { id: roomId, name: room.name, description: room.description, persistent: room.persistent } })
+    await a.app.roomDirectory.announce({ type: 'room_updated', room: roomSummary(room) })
     await heard
     await b.app.roomPolicies.settled(roomId)
     t.same(await push(sam.channel, 'new_message', { content: 'hello?' }), { status: 'error', response: { reason: 'forbidden' } })

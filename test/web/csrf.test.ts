@@ -1,13 +1,13 @@
 import t from 'tap'
 import { databaseKind } from '../helpers/database.ts'
-import { csrfField, meta, recordingLifecycle, Visitor, webApp } from './fixtures/helpers.ts'
+import { csrfField, meta, ownedRoom, recordingLifecycle, Visitor, webApp } from './fixtures/helpers.ts'
 
 t.comment(`database: ${databaseKind()}`)
 
 t.test('every form carries the CSRF token of the page', async (t) => {
   const app = await webApp(t)
-  const room = await app.rooms.createRoom({ name: 'R' }, {})
   const visitor = new Visitor(app)
+  const room = await ownedRoom(app, visitor, { name: 'R' })
   for (const url of ['/rooms/new', `/rooms/${room.id}`, `/rooms/${room.id}/edit`]) {
     const res = await visitor.get(url)
     const forms = res.body.match(/<form[^>]*method="post"[^>]*>/g) ?? []

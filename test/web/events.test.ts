@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { DirectoryStream, sseFrame } from '../../src/web/directory-stream.ts'
+import { DirectoryStream, sseFrame, type RoomOccupancy } from '../../src/web/directory-stream.ts'
 import { RoomDirectory } from '../../src/web/room-directory.ts'
 import { databaseKind } from '../helpers/database.ts'
 import { Visitor, webApp } from './fixtures/helpers.ts'
@@ -21,6 +21,10 @@ async function until (what: string, check: () => boolean): Promise<void> {
     await sleep(10)
   }
 }
+
+// A form post sends only the boxes that are checked.
+const UNCHECKED = { visibility: 'public', capacity: 24, locked: false, allow_grab: false, allow_chat: false }
+const DEFAULTS = { visibility: 'public', capacity: 24, locked: false, allow_grab: true, allow_chat: true }
 
 t.test('sseFrame writes one event block', async (t) => {
   t.equal(sseFrame('occupancy', { a: 'line\nbreak' }), 'event: occupancy\ndata: {"a":"line\\nbreak"}\n\n', 'newlines stay escaped in data')
@@ -42,7 +46,7 @@ t.test('/rooms/events: snapshot, then room_created after POST /rooms, then occup
   t.same(await client.next(), { retry: 3000 }, 'a reconnect delay first')
   t.same(await client.next(), {
     event: 'snapshot',
-    data: { rooms: [{ id: lobby.id, name: 'Lobby', description: 'Hi', persistent: true, occupancy: 2 }] }
+    data: { rooms: [{ id: lobby.id, name: 'Lobby', description: 'Hi', persistent: true, ...DEFAULTS, occupancy: 2 }] }
   }, 'then every room with its occupancy')
 
   const visitor = new Visitor(app)
@@ -51,7 +55,7 @@ t.test('/rooms/events: snapshot, then room_created after POST /rooms, then occup
   const id = String(created.headers.location).split('/').pop()!
   t.same(await client.next(), {
     event: 'room_created',
-    data: { type: 'room_created', room: { id, name: 'Atrium', description: 'Bright', persistent: false } }
+    data: { type: 'room_created', room: { id, name: 'Atrium', description: 'Bright', persistent: false, ...UNCHECKED } }
   })
 
   app.roomDirectory.setOccupancy(id, 1)
@@ -63,7 +67,7 @@ t.test('/rooms/events: snapshot, then room_created after POST /rooms, then occup
   await visitor.post(`/rooms/${id}`, { name: 'Atrium 2', persistent: 'true' })
   t.same(await client.next(), {
     event: 'room_updated',
-    data: { type: 'room_updated', room: { id, name: 'Atrium 2', description: '', persistent: true } }
+    data: { type: 'room_updated', room: { id, name: 'Atrium 2', description: '', persistent: true, ...UNCHECKED } }
   })
   await visitor.post(`/rooms/${id}/delete`)
   t.same(await client.next(), { event: 'room_deleted', data: { type: 'room_deleted', room_id: id } })
@@ -99,7 +103,7 @@ t.test('DirectoryStream: a disconnecting client is unsubscribed; events during t
     // Something is published while the rooms are being read.
     directory.setOccupancy('a', 5)
     await new Promise<void>((resolve) => { release = resolve })
-    return [{ id: 'a', name: 'A', description: '', persistent: true, occupancy: 4 }]
+    return [{ id: 'a', name: 'A', description: '', persistent: true, ...DEFAULTS, occupancy: 4 }] as RoomOccupancy[]
   }))
   t.teardown(async () => { stream.close(); await server.close() })
   const base = await listening(server)

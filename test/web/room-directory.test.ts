@@ -4,6 +4,8 @@ import { MemoryPubSub, type PubSub } from '../../src/runtime/pubsub.ts'
 import { RedisPubSub } from '../../src/runtime/redis-pubsub.ts'
 import { RoomDirectory, type DirectoryEvent } from '../../src/web/room-directory.ts'
 
+const SETTINGS = { visibility: 'public', capacity: 24, locked: false, allow_grab: true, allow_chat: true } as const
+
 t.test('occupancy: set, read, unchanged counts are not published', async (t) => {
   const directory = new RoomDirectory()
   const events: DirectoryEvent[] = []
@@ -28,7 +30,7 @@ t.test('publish reaches every listener until it unsubscribes; a deleted room for
   const second: DirectoryEvent[] = []
   const unsubscribe = directory.subscribe((event) => first.push(event))
   directory.subscribe((event) => second.push(event))
-  const room = { id: 'r', name: 'R', description: '', persistent: true }
+  const room = { id: 'r', name: 'R', description: '', persistent: true, ...SETTINGS }
   directory.publish({ type: 'room_created', room })
   unsubscribe()
   directory.setOccupancy('r', 3)
@@ -47,9 +49,9 @@ t.test('a throwing or mutating listener does not affect the others', async (t) =
     throw new Error('listener bug')
   })
   directory.subscribe((event) => seen.push(event))
-  directory.publish({ type: 'room_created', room: { id: 'r', name: 'R', description: '', persistent: true } })
+  directory.publish({ type: 'room_created', room: { id: 'r', name: 'R', description: '', persistent: true, ...SETTINGS } })
   t.equal(errors.length, 1)
-  t.same(seen, [{ type: 'room_created', room: { id: 'r', name: 'R', description: '', persistent: true } }])
+  t.same(seen, [{ type: 'room_created', room: { id: 'r', name: 'R', description: '', persistent: true, ...SETTINGS } }])
 })
 
 /** Two processes' directories on one shared pubsub, each with a listener. */
@@ -62,7 +64,7 @@ function pair (pubsubs: [PubSub, PubSub]) {
   })
 }
 
-const sharedRoom = { id: 'r1', name: 'Shared', description: '', persistent: true }
+const sharedRoom = { id: 'r1', name: 'Shared', description: '', persistent: true, ...SETTINGS }
 
 t.test('room changes announced in one process reach the room lists of every process sharing the pubsub, once', async (t) => {
   const pubsub = new MemoryPubSub()

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { databaseKind } from '../helpers/database.ts'
-import { recordingLifecycle, Visitor, webApp } from './fixtures/helpers.ts'
+import { ownedRoom, recordingLifecycle, Visitor, webApp } from './fixtures/helpers.ts'
 
 t.comment(`database: ${databaseKind()}`)
 
@@ -31,7 +31,7 @@ t.test('the room list shows each room with its name, description, occupancy and 
   t.match(res.body, 'data-field="description">Meet here</p>')
   t.match(res.body, '<span class="occupancy" data-occupancy="3">', 'people online now')
   t.match(res.body, `data-room-id="${playground.id}"`)
-  t.ok(res.body.indexOf('Lobby') < res.body.indexOf('Playground'), 'oldest first')
+  t.ok(res.body.indexOf('Lobby') < res.body.indexOf('Playground'), 'the room with people in it first')
   t.match(res.body, '<script type="module" src="/js/rooms.js?v=', 'the live list script, versioned')
   t.match(res.body, '<template id="room-card-template">', 'a blank card for rooms created later')
 })
@@ -144,8 +144,9 @@ t.test('a body that is not a form at all gets a form-level message', async (t) =
 
 t.test('the room page has the canvas, the panel, the metas and the bundle', async (t) => {
   const app = await webApp(t)
-  const room = await app.rooms.createRoom({ name: 'Gallery', description: 'Blocks' }, {})
-  const res = await app.inject({ url: `/rooms/${room.id}` })
+  const owner = new Visitor(app)
+  const room = await ownedRoom(app, owner, { name: 'Gallery', description: 'Blocks' })
+  const res = await owner.get(`/rooms/${room.id}`)
   t.equal(res.statusCode, 200)
   const body = res.body
   t.match(body, '<title>Gallery · XR Rooms</title>')
@@ -178,8 +179,8 @@ t.test('the room page has the canvas, the panel, the metas and the bundle', asyn
 
 t.test('editing a room: form with its values, update, flash, validation', async (t) => {
   const app = await webApp(t)
-  const room = await app.rooms.createRoom({ name: 'Old', description: 'Before' }, {})
   const visitor = new Visitor(app)
+  const room = await ownedRoom(app, visitor, { name: 'Old', description: 'Before' })
 
   const edit = await visitor.get(`/rooms/${room.id}/edit`)
   t.equal(edit.statusCode, 200)
@@ -217,8 +218,8 @@ t.test('deleting a room stops it first, then deletes it', async (t) => {
       }
     }
   })
-  const room = await app.rooms.createRoom({ name: 'Doomed' }, {})
   const visitor = new Visitor(app)
+  const room = await ownedRoom(app, visitor, { name: 'Doomed' })
   const res = await visitor.post(`/rooms/${room.id}/delete`)
   t.equal(res.statusCode, 303)
   t.equal(res.headers.location, '/rooms')
@@ -235,8 +236,9 @@ t.test('deleting a room stops it first, then deletes it', async (t) => {
 t.test('reset calls the lifecycle; by default it restores the initial snapshot', async (t) => {
   const lifecycle = recordingLifecycle()
   const recorded = await webApp(t, { lifecycle })
-  const room = await recorded.rooms.createRoom({ name: 'R' }, {})
   const visitor = new Visitor(recorded)
+  const room = await ownedRoom(recorded, visitor, { name: 'R' })
+  lifecycle.calls.length = 0
   const res = await visitor.post(`/rooms/${room.id}/reset`)
   t.equal(res.statusCode, 303)
   t.equal(res.headers.location, `/rooms/${room.id}`)
@@ -244,10 +246,10 @@ t.test('reset calls the lifecycle; by default it restores the initial snapshot',
   t.match((await visitor.get(`/rooms/${room.id}`)).body, 'The room is back to how it started.')
 
   const app = await webApp(t)
-  const world = await app.rooms.createRoom({ name: 'W' })
+  const someone = new Visitor(app)
+  const world = await app.rooms.createRoom({ name: 'W' }, undefined, await someone.userId())
   const initial = await app.rooms.entities(world.id)
   await app.rooms.createEntity(world.id, 'intruder', { position: [0, 0, 0] })
-  const someone = new Visitor(app)
   t.equal((await someone.post(`/rooms/${world.id}/reset`)).statusCode, 303)
   t.same(await app.rooms.entities(world.id), initial, 'the world is back to its initial snapshot')
 })
@@ -278,10 +280,11 @@ t.test('unknown rooms get the friendly 404 page', async (t) => {
 t.test('a <script> room name is escaped on the list, room and edit pages', async (t) => {
   const app = await webApp(t)
   const name = '<script>alert("x")</script>'
-  const room = await app.rooms.createRoom({ name, description: '<img src=x onerror=alert(1)>' }, {})
+  const owner = new Visitor(app)
+  const room = await ownedRoom(app, owner, { name, description: '<img src=x onerror=alert(1)>' })
   const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'
   for (const url of ['/rooms', `/rooms/${room.id}`, `/rooms/${room.id}/edit`]) {
-    const res = await app.inject({ url })
+    const res = await owner.get(url)
     t.equal(res.statusCode, 200, url)
     t.notMatch(res.body, '<script>alert', `${url}: no raw script`)
     t.notMatch(res.body, '<img src=x', `${url}: no raw img`)
