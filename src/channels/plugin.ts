@@ -8,6 +8,9 @@ import { Presence, type PresenceDiff, type PresenceTracker } from './presence.ts
 import { RedisPresence } from './redis-presence.ts'
 import { RoomChannel, type RoomChannelLimits } from './room-channel.ts'
 import { RoomFanout } from './room-fanout.ts'
+import type { IceSettings } from './voice/ice-servers.ts'
+import { DatabaseVoicePolicy, type VoicePolicy } from './voice/roles.ts'
+import { Voice, type VoiceLimits } from './voice/voice.ts'
 
 export interface RoomChannelsOptions {
   /** Verifies the sockets' user tokens. */
@@ -27,6 +30,8 @@ export interface RoomChannelsOptions {
    * `prefix`); unset keeps it in this process. `processTimeoutMs`: see RedisPresence.
    */
   redis?: { url: string, prefix: string, processTimeoutMs: number }
+  /** Voice chat: ICE servers, limits, and who may moderate (default: read from the database). */
+  voice?: { ice?: Partial<IceSettings>, limits?: Partial<VoiceLimits>, policy?: VoicePolicy, now?: () => number }
 }
 
 declare module 'fastify' {
@@ -55,6 +60,14 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
   const fanout = new RoomFanout<ChannelContext>(runtime.pubsub, log, opts.onFrame)
   const presence: PresenceTracker = opts.redis ? await sharedPresence(fastify, opts, opts.redis, fanout, log) : new Presence(broadcaster(fastify, log))
   fastify.decorate('presence', presence)
+  const voice = new Voice({
+    pubsub: runtime.pubsub,
+    presence,
+    policy: opts.voice?.policy ?? new DatabaseVoicePolicy(fastify.db.prisma),
+    ice: { iceServers: [], turnTtlSeconds: 3600, ...opts.voice?.ice },
+    limits: opts.voice?.limits,
+    now: opts.voice?.now
+  })
 
   // A crashed room restarts: its clients get phx_error and the phoenix client rejoins by itself.
   runtime.supervisor.on('room_crashed', ({ roomId }) => {
@@ -83,7 +96,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
         pubsub: runtime.pubsub,
         // With shared presence every process hears of every change (sharedPresence).
         onOccupancy: opts.redis ? undefined : opts.onOccupancy,
-        limits: opts.limits
+        limits: opts.limits,
+        voice
       })
     }]
   })

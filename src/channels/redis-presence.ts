@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { silentLogger, type Logger } from '../runtime/logger.ts'
-import type { PresenceBroadcast, PresenceMeta, PresenceState, PresenceTracker, TrackResult, UntrackResult } from './presence.ts'
+import { updatedMeta, type MetaFields, type PresenceBroadcast, type PresenceMeta, type PresenceState, type PresenceTracker, type TrackResult, type UntrackResult } from './presence.ts'
 
 export interface RedisPresenceOptions {
   url: string
@@ -131,8 +131,8 @@ export class RedisPresence implements PresenceTracker {
     await this.#beating
   }
 
-  async track (topic: string, key: string, meta: { username: string }): Promise<TrackResult> {
-    const full: PresenceMeta = { phx_ref: randomBytes(8).toString('base64url'), username: meta.username, online_at: this.#o.now() }
+  async track (topic: string, key: string, meta: MetaFields): Promise<TrackResult> {
+    const full: PresenceMeta = { ...meta, phx_ref: randomBytes(8).toString('base64url'), online_at: this.#o.now() }
     const entry = `${topic}\n${key}\n${full.phx_ref}`
     const connections = await this.#scripts.track(
       this.#key('presence', topic), this.#key('presence_keys', topic), this.#key('process_entries', this.pid), this.#key('processes'),
@@ -155,13 +155,13 @@ export class RedisPresence implements PresenceTracker {
     return { lastForKey: left <= 0 }
   }
 
-  /** Replaces a connection's meta (a display name change) as a leave plus a join. */
-  async update (topic: string, key: string, ref: string, meta: { username: string }): Promise<void> {
+  /** Changes a connection's meta (a display name, joining voice) as a leave plus a join. */
+  async update (topic: string, key: string, ref: string, meta: Partial<MetaFields>): Promise<void> {
     const field = `${key}\n${ref}`
     const current = await this.#redis.hget(this.#key('presence', topic), field)
     if (current === null) return
     const stored = JSON.parse(current) as Stored
-    const next: Stored = { ...stored, meta: { ...stored.meta, username: meta.username } }
+    const next: Stored = { ...stored, meta: updatedMeta(stored.meta, meta) }
     const previous = await this.#scripts.update(this.#key('presence', topic), field, JSON.stringify(next)) as string | null
     if (previous === null) return
     this.#o.broadcast(topic, { joins: { [key]: { metas: [next.meta] } }, leaves: { [key]: { metas: [(JSON.parse(previous) as Stored).meta] } } })

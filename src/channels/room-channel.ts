@@ -9,6 +9,8 @@ import { CHAT_MAX_LENGTH, hasControlCharacters, payloads } from './payloads.ts'
 import type { PresenceTracker } from './presence.ts'
 import type { FanoutSubscription, RoomFanout } from './room-fanout.ts'
 import { TokenBucket } from './token-bucket.ts'
+import { VOICE_EVENTS, VoiceSession } from './voice/session.ts'
+import type { Voice } from './voice/voice.ts'
 
 /** What a room channel needs of the room runtime (RoomsSupervisor fits). */
 export interface RoomControl {
@@ -46,6 +48,8 @@ export interface RoomChannelDeps {
   onOccupancy?: (roomId: string, count: number) => void
   limits?: Partial<RoomChannelLimits>
   now?: () => number
+  /** Voice chat (src/channels/voice); without it voice events are unknown. */
+  voice?: Voice
 }
 
 /** Events a client may send inside `event`; everything else is refused. */
@@ -72,6 +76,7 @@ export class RoomChannel implements Channel {
   #movesLimited = false
   #subscription: FanoutSubscription | null = null
   #presenceRef: string | null = null
+  readonly #voice: VoiceSession | null
 
   constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
     this.#ctx = ctx
@@ -81,6 +86,7 @@ export class RoomChannel implements Channel {
     const now = deps.now ?? Date.now
     this.#moves = new TokenBucket(this.#limits.movesPerSecond, this.#limits.movesPerSecond, now)
     this.#messages = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, now)
+    this.#voice = deps.voice ? new VoiceSession(ctx, deps.voice, this.#roomId) : null
   }
 
   get #username (): string {
@@ -113,8 +119,10 @@ export class RoomChannel implements Channel {
       this.#ctx.push('presence_state', await presence.list(topic))
       const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
       this.#ctx.push('messages', { messages })
-      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username })
+      const voiceMeta = await this.#voice?.prepare()
+      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username, ...voiceMeta })
       this.#presenceRef = ref
+      this.#voice?.attach(ref)
       this.#occupancyChanged()
       if (firstForKey) {
         const components = await rooms.resumeComponents(this.#roomId, userId)
@@ -131,10 +139,12 @@ export class RoomChannel implements Channel {
   }
 
   async handleIn (event: string, payload: unknown): Promise<HandleResult> {
+    if (this.#voice && VOICE_EVENTS.has(event)) return await this.#voice.handleIn(event, payload)
     switch (event) {
       case 'i_moved': return await this.#moved(payload)
       case 'event': return await this.#clientEvent(payload)
       case 'new_message': return await this.#newMessage(payload)
+      case 'moderate': return await this.#moderate(payload)
       case 'ping': return { reply: { status: 'ok', response: payload as object } }
       default:
         this.#ctx.log.debug({ event }, 'unknown room event')
@@ -146,6 +156,7 @@ export class RoomChannel implements Channel {
     const { rooms, presence } = this.#deps
     const userId = this.#ctx.userId
     this.#subscription?.remove()
+    this.#voice?.detach()
     const joined = this.#subscription !== null
     this.#subscription = null
     if (joined) rooms.memberLeft(this.#roomId)
@@ -208,6 +219,13 @@ export class RoomChannel implements Channel {
     }
     await this.#deps.pubsub.broadcast(topics.room(this.#roomId), { event: 'new_message', payload: record })
     return { reply: { status: 'ok', response: { message: record } } }
+  }
+
+  // Actions by name; voice's are served by src/channels/voice.
+  async #moderate (payload: unknown): Promise<HandleResult> {
+    const action = (payload as { action?: unknown } | null)?.action
+    if (this.#deps.voice && (action === 'mute_voice' || action === 'unmute_voice')) return await this.#deps.voice.moderate(this.#roomId, this.#ctx.userId!, payload)
+    return error('unknown action')
   }
 
   #occupancyChanged (): void {
