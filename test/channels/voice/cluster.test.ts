@@ -23,7 +23,7 @@ t.test('voice in a room served by two processes', {
   const room = await new Rooms(setup.prisma).createRoom({ name: 'Voice across processes' })
   await setup.prisma.roomMember.create({ data: { roomId: room.id, userId: 'mona', role: 'moderator' } })
 
-  const endpoints = []
+  const endpoints: string[] = []
   for (let i = 0; i < 2; i++) {
     const database = await openDatabase({ kind: 'postgres', url: DATABASE_URL!, schema })
     t.teardown(() => database.close())
