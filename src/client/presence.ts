@@ -4,11 +4,15 @@ export interface Person {
   username: string
   /** Open tabs/devices of this user. */
   sessions: number
+  /** The voice session of the connection in voice, or null when not in voice. */
+  voiceSession: string | null
+  /** Muted (by themselves or a moderator). */
+  muted: boolean
 }
 
 /**
  * Turns a Presence entry into a Person. Presence's shape is
- * `{ [userId]: { metas: [{ username, online_at, phx_ref }, ...] } }`, one meta
+ * `{ [userId]: { metas: [{ username, online_at, phx_ref, voice, muted, voice_session }, ...] } }`, one meta
  * per connection; the newest meta's name wins (a rename reconnects).
  */
 export function personFromPresence (id: string, presence: { metas?: Array<Record<string, unknown>> }): Person {
@@ -17,5 +21,8 @@ export function personFromPresence (id: string, presence: { metas?: Array<Record
   for (const meta of metas) {
     if (typeof meta.username === 'string' && meta.username !== '') username = meta.username
   }
-  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length) }
+  const voice = metas.find(meta => meta.voice === true)
+  const voiceSession = voice === undefined ? null : typeof voice.voice_session === 'string' ? voice.voice_session : String(voice.phx_ref)
+  const muted = voice ? voice.muted === true : metas.some(meta => meta.muted === true)
+  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length), voiceSession, muted }
 }

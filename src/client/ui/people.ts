@@ -12,6 +12,8 @@ export function renderPeople (list: HTMLElement | null, people: Person[], selfId
     name.className = 'person-name'
     name.textContent = person.username
     li.append(name)
+    if (person.voiceSession !== null) li.append(badge(doc, 'person-voice', 'in voice'))
+    if (person.muted) li.append(badge(doc, 'person-muted', 'muted'))
     if (person.id === selfId) {
       li.classList.add('self')
       const you = doc.createElement('span')
@@ -22,4 +24,11 @@ export function renderPeople (list: HTMLElement | null, people: Person[], selfId
     return li
   })
   list.replaceChildren(...items)
+}
+
+function badge (doc: Document, className: string, text: string): HTMLElement {
+  const span = doc.createElement('span')
+  span.className = `badge ${className}`
+  span.textContent = text
+  return span
 }
