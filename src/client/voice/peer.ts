@@ -29,8 +29,9 @@ export class VoicePeer {
   readonly #o: PeerOptions
   #makingOffer = false
   #ignoreOffer = false
-  #answerPending = false
   #closed = false
+  #received: Promise<void> = Promise.resolve()
+  #early: Array<RTCIceCandidateInit | null> = []
 
   constructor (o: PeerOptions) {
     this.#o = o
@@ -50,33 +51,46 @@ export class VoicePeer {
     return this.#closed
   }
 
-  /** A signal from this peer. */
+  /** A signal from this peer; signals are applied one at a time, in arrival order. */
   async receive (kind: SignalKind, data: unknown): Promise<void> {
+    const next = this.#received.then(() => this.#apply(kind, data))
+    this.#received = next
+    await next
+  }
+
+  async #apply (kind: SignalKind, data: unknown): Promise<void> {
     if (this.#closed) return
     const pc = this.pc
     try {
       if (kind === 'candidate') {
-        try {
-          await pc.addIceCandidate(data === null ? undefined : data as RTCIceCandidateInit)
-        } catch (err) {
-          if (!this.#ignoreOffer) throw err
-        }
+        // Candidates can come before the description they belong to (the polite side's
+        // rolled-back offer shares its ICE credentials with its answer): kept until then.
+        if (pc.remoteDescription === null) this.#early.push(data as RTCIceCandidateInit | null)
+        else await this.#addCandidate(data as RTCIceCandidateInit | null)
         return
       }
       const description = data as RTCSessionDescriptionInit
-      const readyForOffer = !this.#makingOffer && (pc.signalingState === 'stable' || this.#answerPending)
+      const readyForOffer = !this.#makingOffer && pc.signalingState === 'stable'
       const collision = description.type === 'offer' && !readyForOffer
       this.#ignoreOffer = !this.#o.polite && collision
       if (this.#ignoreOffer) return
-      this.#answerPending = description.type === 'answer'
       await pc.setRemoteDescription(description)
-      this.#answerPending = false
+      for (const candidate of this.#early.splice(0)) await this.#addCandidate(candidate)
       if (description.type === 'offer') {
         await pc.setLocalDescription()
         this.#sendDescription()
       }
     } catch (err) {
       console.warn(`voice: signal from ${this.userId} failed`, err)
+    }
+  }
+
+  async #addCandidate (candidate: RTCIceCandidateInit | null): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(candidate ?? undefined)
+    } catch (err) {
+      // Those of an ignored offer, or of a description since replaced, do not apply.
+      if (!this.#ignoreOffer) console.debug(`voice: candidate from ${this.userId} not added`, err)
     }
   }
 

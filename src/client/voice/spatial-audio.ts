@@ -9,7 +9,7 @@ export interface ListenerPose {
 }
 
 interface Voice {
-  /** Chromium plays a remote WebRTC stream into Web Audio only while a media element also holds it. */
+  /** Chromium feeds a remote WebRTC stream to Web Audio only while a media element plays it. */
   element: HTMLAudioElement
   source: MediaStreamAudioSourceNode
   analyser: AnalyserNode
@@ -54,9 +54,12 @@ export class SpatialAudio {
     this.remove(userId)
     const ctx = this.context
     const element = new Audio()
-    element.muted = true
     element.srcObject = stream
     void element.play().catch(() => {})
+    // The element must play unmuted (its volume scales what WebRTC decodes and reports in
+    // getStats), but only the panned copy may be heard: its own output goes into a node
+    // connected to nothing.
+    ctx.createMediaElementSource(element)
     const source = ctx.createMediaStreamSource(stream)
     const analyser = ctx.createAnalyser()
     analyser.fftSize = 1024

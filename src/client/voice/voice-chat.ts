@@ -179,7 +179,9 @@ export class VoiceChat {
     for (const [userId, peer] of this.#peers) {
       if (wanted.get(userId) !== peer.session) this.#drop(userId)
     }
-    for (const [userId, session] of wanted) if (!this.#peers.has(userId)) this.#connect(userId, session)
+    // The impolite side (the greater id) offers first; the other answers when its offer comes
+    // (see #signal), so two fresh peers rarely collide. Later renegotiations may start on either side.
+    for (const [userId, session] of wanted) if (!this.#peers.has(userId) && self !== null && self > userId) this.#connect(userId, session)
   }
 
   #connect (userId: string, session: string): VoicePeer | null {
@@ -193,7 +195,11 @@ export class VoiceChat {
       iceServers: this.#iceServers,
       track,
       stream: this.#stream,
-      send: (kind, data) => { void this.#push('voice_signal', { to: userId, kind, data }) },
+      send: (kind, data) => {
+        void this.#push('voice_signal', { to: userId, kind, data }).then((reply) => {
+          if (reply.status === 'error') console.warn(`voice: ${kind} to ${userId} refused`, reply.response)
+        })
+      },
       onStream: (stream) => {
         if (peer.closed) return
         this.#audio?.add(userId, stream)
