@@ -45,6 +45,14 @@ export const ClientEvent = Type.Union([
 export const CHAT_MAX_LENGTH = 500
 export const NewMessage = Type.Object({ content: Type.String({ maxLength: 4 * CHAT_MAX_LENGTH }) })
 
+/** A user id as tokens carry it; which actions exist is the moderation registry's business (src/channels/moderation.ts). */
+export const Moderate = Type.Object({
+  action: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z_]+$' }),
+  user_id: Type.String({ minLength: 1, maxLength: 128 })
+}, { additionalProperties: false })
+
+export const DeleteMessage = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false })
+
 export type IMoved = Static<typeof IMoved>
 export type ClientEvent = Static<typeof ClientEvent>
 export type JoinParams = Static<typeof JoinParams>
@@ -69,7 +77,9 @@ export const payloads = {
   join: checker(JoinParams),
   iMoved: checker(IMoved),
   event: checker(ClientEvent),
-  newMessage: checker(NewMessage)
+  newMessage: checker(NewMessage),
+  moderate: checker(Moderate),
+  deleteMessage: checker(DeleteMessage)
 } as const
 
 /** NUL cannot be stored by PostgreSQL; other control characters make no sense in chat. */

@@ -11,6 +11,8 @@ import { RoomFanout } from './room-fanout.ts'
 import type { IceSettings } from './voice/ice-servers.ts'
 import { DatabaseVoicePolicy, type VoicePolicy } from './voice/roles.ts'
 import { Voice, type VoiceLimits } from './voice/voice.ts'
+import { DEFAULT_BAN_MS } from './member-session.ts'
+import { RoomPolicies } from './room-policy.ts'
 
 export interface RoomChannelsOptions {
   /** Verifies the sockets' user tokens. */
@@ -23,6 +25,8 @@ export interface RoomChannelsOptions {
   heartbeatTimeoutMs?: number
   maxSocketsPerIp?: number
   maxChannelsPerSocket?: number
+  longPollWindowMs?: number
+  protocolErrors?: { max: number, windowMs: number }
   /** Told of every broadcast frame relayed to this process's sockets (for metrics). */
   onFrame?: (event: string, bytes: number, recipients: number) => void
   /**
@@ -32,12 +36,16 @@ export interface RoomChannelsOptions {
   redis?: { url: string, prefix: string, processTimeoutMs: number }
   /** Voice chat: ICE servers, limits, and who may moderate (default: read from the database). */
   voice?: { ice?: Partial<IceSettings>, limits?: Partial<VoiceLimits>, policy?: VoicePolicy, now?: () => number }
+  /** Moderation: how long a kick keeps someone out (default 10 minutes), and the wall clock bans are read with. */
+  moderation?: { banMs?: number, now?: () => number }
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Who is online in each `room:<id>` topic: of this process, or of every process with Redis. */
     presence: PresenceTracker
+    /** Each room's rules as this process knows them (see room-policy.ts). */
+    roomPolicies: RoomPolicies
   }
 }
 
@@ -51,7 +59,7 @@ export async function presentUsers (presence: PresenceTracker, roomId: string): 
 }
 
 /**
- * The realtime endpoint: `/socket/websocket` speaking Phoenix Channels v2, with `room:<id>`
+ * The realtime endpoint: `/socket/websocket` and `/socket/longpoll` speaking Phoenix Channels v2, with `room:<id>`
  * served by RoomChannel over the room runtime (`fastify.runtime`).
  */
 async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions): Promise<void> {
@@ -68,6 +76,29 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     limits: opts.voice?.limits,
     now: opts.voice?.now
   })
+  const policies = new RoomPolicies({
+    loadSettings: async (roomId) => {
+      const room = await fastify.rooms.getRoom(roomId)
+      return room && { ownerId: room.ownerId, capacity: room.capacity, locked: room.locked, allowGrab: room.allowGrab, allowChat: room.allowChat }
+    },
+    loadMembers: async (roomId) => await fastify.roomMembers.list(roomId),
+    pubsub: runtime.pubsub,
+    logger: log
+  })
+  fastify.decorate('roomPolicies', policies)
+  // The web side announces every change to a room's settings through the room directory (in every process).
+  let stopHearing = (): void => {}
+  fastify.addHook('onReady', async () => {
+    if (!fastify.hasDecorator('roomDirectory')) return
+    stopHearing = fastify.roomDirectory.subscribe((event) => {
+      if (event.type === 'room_updated') policies.refresh(event.room.id)
+      else if (event.type === 'room_deleted') policies.refresh(event.room_id)
+    })
+  })
+  fastify.addHook('onClose', async () => { stopHearing() })
+  const banMs = opts.moderation?.banMs ?? DEFAULT_BAN_MS
+  if (!Number.isSafeInteger(banMs) || banMs <= 0) throw new TypeError(`room channels: "moderation.banMs" must be a positive number of milliseconds, got ${String(banMs)}`)
+  const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now: opts.moderation?.now ?? Date.now, banMs }
 
   // A crashed room restarts: its clients get phx_error and the phoenix client rejoins by itself.
   runtime.supervisor.on('room_crashed', ({ roomId }) => {
@@ -86,6 +117,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
     maxSocketsPerIp: opts.maxSocketsPerIp,
     maxChannelsPerSocket: opts.maxChannelsPerSocket,
+    longPollWindowMs: opts.longPollWindowMs,
+    protocolErrors: opts.protocolErrors,
     channels: [{
       pattern: 'room:*',
       factory: (ctx) => new RoomChannel(ctx, {
@@ -97,7 +130,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
         // With shared presence every process hears of every change (sharedPresence).
         onOccupancy: opts.redis ? undefined : opts.onOccupancy,
         limits: opts.limits,
-        voice
+        voice,
+        trust
       })
     }]
   })

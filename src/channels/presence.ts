@@ -4,28 +4,29 @@ import { randomBytes } from 'node:crypto'
  * Who is in each topic, in Phoenix Presence's data shape, so the phoenix client's
  * `Presence` class works unchanged:
  *
- *   { [userId]: { metas: [{ phx_ref, username, online_at, voice, muted }, ...one per connection] } }
+ *   { [userId]: { metas: [{ phx_ref, username, online_at, role, voice, muted }, ...one per connection] } }
  *
  * Changes are broadcast as `presence_diff` `{ joins, leaves }` with the same shape.
  * A user with two tabs is one key with two metas; they "join" with the first meta and
  * "leave" with the last.
  */
-/** What a connection tells about itself; the tracker adds `phx_ref` and `online_at`. */
-export interface MetaFields {
+export interface PresenceMeta extends PresenceFields {
+  phx_ref: string
+  /** After an update: the ref the meta had before (as Phoenix sends it). */
+  phx_ref_prev?: string
+  online_at: number
+}
+
+/** What a connection says of itself; `role` is the user's in the room (`owner` | `moderator` | `member`). */
+export interface PresenceFields {
   username: string
+  role?: string
   /** This connection is in the room's voice chat (src/channels/voice). */
   voice?: boolean
   /** The user's microphone is muted, by themselves or by a moderator. */
   muted?: boolean
   /** While in voice: the connection's voice session id, stable across meta updates. */
   voice_session?: string
-}
-
-export interface PresenceMeta extends MetaFields {
-  phx_ref: string
-  /** After an update: the phx_ref this meta replaced. */
-  phx_ref_prev?: string
-  online_at: number
 }
 
 export type PresenceState = Record<string, { metas: PresenceMeta[] }>
@@ -54,11 +55,21 @@ type MaybePromise<T> = T | Promise<T>
  */
 export interface PresenceTracker {
   /** Adds a connection (a meta) under `key`; says whether it is the key's first. */
-  track: (topic: string, key: string, meta: MetaFields) => MaybePromise<TrackResult>
+  track: (topic: string, key: string, meta: PresenceFields) => MaybePromise<TrackResult>
+  /**
+   * Tracks like `track` unless the topic already holds `capacity` keys and `key` is not one of
+   * them: then nothing is tracked and the result is null. Counting and adding are one step, so
+   * two joins racing for the last place cannot both get it.
+   */
+  trackWithin: (topic: string, key: string, meta: PresenceFields, capacity: number) => MaybePromise<TrackResult | null>
   /** Removes the connection `ref`; says whether it was the key's last. Unknown refs are ignored. */
   untrack: (topic: string, key: string, ref: string) => MaybePromise<UntrackResult>
-  /** Changes some fields of a connection's meta. */
-  update: (topic: string, key: string, ref: string, meta: Partial<MetaFields>) => MaybePromise<void>
+  /**
+   * Changes some fields of a connection's meta. The meta gets a new ref (the phoenix client
+   * tells metas apart by ref: a leave and a join of one ref would remove it), returned here and
+   * to be used from now on; null when `ref` is not tracked.
+   */
+  update: (topic: string, key: string, ref: string, meta: Partial<PresenceFields>) => MaybePromise<string | null>
   /** Everyone in the topic, as pushed in `presence_state`. */
   list: (topic: string) => MaybePromise<PresenceState>
   /** Distinct keys in the topic. */
@@ -68,59 +79,54 @@ export interface PresenceTracker {
 /** Where diffs go: the room's broadcast topic, so every member's socket gets them. */
 export type PresenceBroadcast = (topic: string, diff: PresenceDiff) => void
 
-/** A connection: the ref it was tracked with, and its meta (whose phx_ref changes with each update). */
-interface Connection { ref: string, meta: PresenceMeta }
-
-const newRef = (): string => randomBytes(8).toString('base64url')
-
-/**
- * The meta after an update: a new phx_ref, as Phoenix's Presence.update gives it, since the
- * phoenix client applies a diff's joins before its leaves and matches metas by phx_ref alone.
- */
-export function updatedMeta (current: PresenceMeta, fields: Partial<MetaFields>): PresenceMeta {
-  return { ...current, ...fields, phx_ref: newRef(), phx_ref_prev: current.phx_ref }
-}
-
 export class Presence implements PresenceTracker {
-  private readonly topics = new Map<string, Map<string, Connection[]>>()
+  private readonly topics = new Map<string, Map<string, PresenceMeta[]>>()
 
   constructor (private readonly broadcast: PresenceBroadcast, private readonly now: () => number = Date.now) {}
 
-  track (topic: string, key: string, meta: MetaFields): TrackResult {
-    const keys = this.topics.get(topic) ?? new Map<string, Connection[]>()
+  track (topic: string, key: string, meta: PresenceFields): TrackResult {
+    const keys = this.topics.get(topic) ?? new Map<string, PresenceMeta[]>()
     this.topics.set(topic, keys)
-    const connections = keys.get(key) ?? []
-    const full: PresenceMeta = { ...meta, phx_ref: newRef(), online_at: this.now() }
-    connections.push({ ref: full.phx_ref, meta: full })
-    keys.set(key, connections)
+    const metas = keys.get(key) ?? []
+    const full: PresenceMeta = { ...meta, phx_ref: randomBytes(8).toString('base64url'), online_at: this.now() }
+    metas.push(full)
+    keys.set(key, metas)
     this.broadcast(topic, { joins: { [key]: { metas: [full] } }, leaves: {} })
-    return { ref: full.phx_ref, firstForKey: connections.length === 1 }
+    return { ref: full.phx_ref, firstForKey: metas.length === 1 }
+  }
+
+  trackWithin (topic: string, key: string, meta: PresenceFields, capacity: number): TrackResult | null {
+    const keys = this.topics.get(topic)
+    if (keys && !keys.has(key) && keys.size >= capacity) return null
+    return this.track(topic, key, meta)
   }
 
   untrack (topic: string, key: string, ref: string): UntrackResult {
     const keys = this.topics.get(topic)
-    const connections = keys?.get(key)
-    const index = connections?.findIndex((c) => c.ref === ref) ?? -1
-    if (!keys || !connections || index < 0) return { lastForKey: false }
-    const [gone] = connections.splice(index, 1)
-    if (connections.length === 0) keys.delete(key)
+    const metas = keys?.get(key)
+    const index = metas?.findIndex((m) => m.phx_ref === ref) ?? -1
+    if (!keys || !metas || index < 0) return { lastForKey: false }
+    const [gone] = metas.splice(index, 1)
+    if (metas.length === 0) keys.delete(key)
     if (keys.size === 0) this.topics.delete(topic)
-    this.broadcast(topic, { joins: {}, leaves: { [key]: { metas: [gone!.meta] } } })
-    return { lastForKey: connections.length === 0 }
+    this.broadcast(topic, { joins: {}, leaves: { [key]: { metas: [gone] } } })
+    return { lastForKey: metas.length === 0 }
   }
 
-  /** Changes a connection's meta (a display name, joining voice) as a leave plus a join. */
-  update (topic: string, key: string, ref: string, meta: Partial<MetaFields>): void {
-    const connection = this.topics.get(topic)?.get(key)?.find((c) => c.ref === ref)
-    if (!connection) return
-    const current = connection.meta
-    connection.meta = updatedMeta(current, meta)
-    this.broadcast(topic, { joins: { [key]: { metas: [connection.meta] } }, leaves: { [key]: { metas: [current] } } })
+  /** Changes a connection's meta (a display name, a role) as a leave plus a join. */
+  update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): string | null {
+    const metas = this.topics.get(topic)?.get(key)
+    const current = metas?.find((m) => m.phx_ref === ref)
+    if (!current) return null
+    const next: PresenceMeta = { ...current, ...meta, phx_ref: randomBytes(8).toString('base64url'), phx_ref_prev: ref }
+    metas!.splice(metas!.indexOf(current), 1, next)
+    this.broadcast(topic, { joins: { [key]: { metas: [next] } }, leaves: { [key]: { metas: [current] } } })
+    return next.phx_ref
   }
 
   list (topic: string): PresenceState {
     const state: PresenceState = {}
-    for (const [key, connections] of this.topics.get(topic) ?? []) state[key] = { metas: connections.map((c) => ({ ...c.meta })) }
+    for (const [key, metas] of this.topics.get(topic) ?? []) state[key] = { metas: metas.map((m) => ({ ...m })) }
     return state
   }
 

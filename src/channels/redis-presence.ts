@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { silentLogger, type Logger } from '../runtime/logger.ts'
-import { updatedMeta, type MetaFields, type PresenceBroadcast, type PresenceMeta, type PresenceState, type PresenceTracker, type TrackResult, type UntrackResult } from './presence.ts'
+import type { PresenceBroadcast, PresenceFields, PresenceMeta, PresenceState, PresenceTracker, TrackResult, UntrackResult } from './presence.ts'
 
 export interface RedisPresenceOptions {
   url: string
@@ -33,9 +33,12 @@ export interface RedisPresenceOptions {
 //   processes                   set of pids that may have connections
 //   process_entries:<pid>       set of `<topic>\n<key>\n<ref>`, what to remove when pid dies
 
-// KEYS: presence, presence_keys, process_entries, processes. ARGV: field, stored, key, entry, pid.
-// Returns the key's number of connections.
+// KEYS: presence, presence_keys, process_entries, processes. ARGV: field, stored, key, entry, pid,
+// capacity (-1: none). Returns the key's number of connections, or -1 when the topic is full:
+// `capacity` other keys are in it already.
 const TRACK = `
+local capacity = tonumber(ARGV[6])
+if capacity >= 0 and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 and redis.call('HLEN', KEYS[2]) >= capacity then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[5])
@@ -52,11 +55,15 @@ local n = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 if n <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 return { stored, n }`
 
-// KEYS: presence. ARGV: field, stored. Returns the previous value, or false when not tracked.
+// Moves a connection to a new ref with a new meta. KEYS: presence, process_entries.
+// ARGV: field, new field, stored, entry, new entry. Returns the previous value, or false when not tracked.
 const UPDATE = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return false end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[5])
 return current`
 
 // Removes every connection of a dead process, once: whoever runs it first gets them.
@@ -118,7 +125,7 @@ export class RedisPresence implements PresenceTracker {
     this.#scripts = {
       track: define('presenceTrack', 4, TRACK),
       untrack: define('presenceUntrack', 3, UNTRACK),
-      update: define('presenceUpdate', 1, UPDATE),
+      update: define('presenceUpdate', 2, UPDATE),
       reap: define('presenceReap', 0, REAP)
     }
     this.#beating = this.#heartbeat()
@@ -131,13 +138,23 @@ export class RedisPresence implements PresenceTracker {
     await this.#beating
   }
 
-  async track (topic: string, key: string, meta: MetaFields): Promise<TrackResult> {
+  async track (topic: string, key: string, meta: PresenceFields): Promise<TrackResult> {
+    return (await this.#track(topic, key, meta, -1))!
+  }
+
+  /** Counted and added in one script, so processes racing for a topic's last place cannot both get it. */
+  async trackWithin (topic: string, key: string, meta: PresenceFields, capacity: number): Promise<TrackResult | null> {
+    return await this.#track(topic, key, meta, Math.max(0, capacity))
+  }
+
+  async #track (topic: string, key: string, meta: PresenceFields, capacity: number): Promise<TrackResult | null> {
     const full: PresenceMeta = { ...meta, phx_ref: randomBytes(8).toString('base64url'), online_at: this.#o.now() }
     const entry = `${topic}\n${key}\n${full.phx_ref}`
     const connections = await this.#scripts.track(
       this.#key('presence', topic), this.#key('presence_keys', topic), this.#key('process_entries', this.pid), this.#key('processes'),
-      `${key}\n${full.phx_ref}`, JSON.stringify({ meta: full, pid: this.pid } satisfies Stored), key, entry, this.pid
+      `${key}\n${full.phx_ref}`, JSON.stringify({ meta: full, pid: this.pid } satisfies Stored), key, entry, this.pid, capacity
     )
+    if (connections === -1) return null
     this.#mine.add(entry)
     this.#o.broadcast(topic, { joins: { [key]: { metas: [full] } }, leaves: {} })
     return { ref: full.phx_ref, firstForKey: connections === 1 }
@@ -155,16 +172,24 @@ export class RedisPresence implements PresenceTracker {
     return { lastForKey: left <= 0 }
   }
 
-  /** Changes a connection's meta (a display name, joining voice) as a leave plus a join. */
-  async update (topic: string, key: string, ref: string, meta: Partial<MetaFields>): Promise<void> {
+  /** Changes a connection's meta (a display name, a role) as a leave plus a join, under a new ref. Only for this process's connections. */
+  async update (topic: string, key: string, ref: string, meta: Partial<PresenceFields>): Promise<string | null> {
     const field = `${key}\n${ref}`
     const current = await this.#redis.hget(this.#key('presence', topic), field)
-    if (current === null) return
+    if (current === null) return null
     const stored = JSON.parse(current) as Stored
-    const next: Stored = { ...stored, meta: updatedMeta(stored.meta, meta) }
-    const previous = await this.#scripts.update(this.#key('presence', topic), field, JSON.stringify(next)) as string | null
-    if (previous === null) return
+    const nextRef = randomBytes(8).toString('base64url')
+    const next: Stored = { ...stored, meta: { ...stored.meta, ...meta, phx_ref: nextRef, phx_ref_prev: ref } }
+    const entry = `${topic}\n${key}\n${ref}`
+    const nextEntry = `${topic}\n${key}\n${nextRef}`
+    const previous = await this.#scripts.update(
+      this.#key('presence', topic), this.#key('process_entries', this.pid), field, `${key}\n${nextRef}`, JSON.stringify(next), entry, nextEntry
+    ) as string | null
+    if (previous === null) return null
+    this.#mine.delete(entry)
+    this.#mine.add(nextEntry)
     this.#o.broadcast(topic, { joins: { [key]: { metas: [next.meta] } }, leaves: { [key]: { metas: [(JSON.parse(previous) as Stored).meta] } } })
+    return nextRef
   }
 
   async list (topic: string): Promise<PresenceState> {

@@ -5,6 +5,7 @@ import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason
 import type { PubSub } from '../runtime/pubsub.ts'
 import type { RoomEvent } from '../runtime/state-mutation.ts'
 import { topics } from '../runtime/topics.ts'
+import { MemberSession, type Refusal, type TrustDeps } from './member-session.ts'
 import { CHAT_MAX_LENGTH, hasControlCharacters, payloads } from './payloads.ts'
 import type { PresenceTracker } from './presence.ts'
 import type { FanoutSubscription, RoomFanout } from './room-fanout.ts'
@@ -44,6 +45,8 @@ export interface RoomChannelDeps {
   presence: PresenceTracker
   fanout: RoomFanout<ChannelContext>
   pubsub: PubSub
+  /** The room's rules: roles, settings, bans, moderation (see member-session.ts). */
+  trust: Omit<TrustDeps, 'pubsub' | 'presence'>
   /** Told the number of distinct people in a room whenever it changes (the live room list). */
   onOccupancy?: (roomId: string, count: number) => void
   limits?: Partial<RoomChannelLimits>
@@ -75,7 +78,7 @@ export class RoomChannel implements Channel {
   readonly #limits: RoomChannelLimits
   #movesLimited = false
   #subscription: FanoutSubscription | null = null
-  #presenceRef: string | null = null
+  #member: MemberSession | null = null
   readonly #voice: VoiceSession | null
 
   constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
@@ -100,8 +103,11 @@ export class RoomChannel implements Channel {
     if (!params.ok) return { status: 'error', response: { reason: 'invalid join params', details: params.error } }
     const { rooms, presence, fanout } = this.#deps
 
+    const member = new MemberSession(this.#ctx, userId, this.#roomId, { ...this.#deps.trust, pubsub: this.#deps.pubsub, presence })
     try {
       await rooms.startRoom(this.#roomId)
+      const refused = await member.admit()
+      if (refused) return { status: 'error', response: refused }
     } catch (err) {
       if (err instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
       if (err instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(err)) return { status: 'error', response: { reason: 'unavailable' } }
@@ -110,19 +116,21 @@ export class RoomChannel implements Channel {
 
     // Subscribed before reading the world, so nothing emitted in between is missed; what
     // arrives meanwhile is held until entities_state went out (applying it again is harmless).
+    this.#member = member
     const subscription = fanout.add(topic, this.#ctx)
     this.#subscription = subscription
     rooms.memberJoined(this.#roomId)
     try {
       this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
       subscription.ready()
+      // Tracked before listing, as Phoenix's guide does: the joiner is in its own presence_state.
+      const tracked = await member.track(this.#username, await this.#voice?.prepare())
+      if (tracked === null) return await this.#refused({ reason: 'room_full' })
+      this.#voice?.attach(member)
+      const { firstForKey } = tracked
       this.#ctx.push('presence_state', await presence.list(topic))
       const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
       this.#ctx.push('messages', { messages })
-      const voiceMeta = await this.#voice?.prepare()
-      const { ref, firstForKey } = await presence.track(topic, userId, { username: this.#username, ...voiceMeta })
-      this.#presenceRef = ref
-      this.#voice?.attach(ref)
       this.#occupancyChanged()
       if (firstForKey) {
         const components = await rooms.resumeComponents(this.#roomId, userId)
@@ -145,6 +153,7 @@ export class RoomChannel implements Channel {
       case 'event': return await this.#clientEvent(payload)
       case 'new_message': return await this.#newMessage(payload)
       case 'moderate': return await this.#moderate(payload)
+      case 'delete_message': return await this.#member!.deleteMessage(payload)
       case 'ping': return { reply: { status: 'ok', response: payload as object } }
       default:
         this.#ctx.log.debug({ event }, 'unknown room event')
@@ -155,14 +164,14 @@ export class RoomChannel implements Channel {
   async terminate (reason: TerminateReason): Promise<void> {
     const { rooms, presence } = this.#deps
     const userId = this.#ctx.userId
+    const ref = await this.#member?.leave() ?? null
+    this.#member = null
     this.#subscription?.remove()
     this.#voice?.detach()
     const joined = this.#subscription !== null
     this.#subscription = null
     if (joined) rooms.memberLeft(this.#roomId)
-    if (this.#presenceRef === null || userId === null) return
-    const ref = this.#presenceRef
-    this.#presenceRef = null
+    if (ref === null || userId === null) return
     const { lastForKey } = await presence.untrack(this.#ctx.topic, userId, ref)
     this.#occupancyChanged()
     if (!lastForKey) return
@@ -193,6 +202,8 @@ export class RoomChannel implements Channel {
     if (typeof name !== 'string' || !CLIENT_EVENTS.has(name)) return error('event not allowed')
     const event = payloads.event.parse(payload)
     if (!event.ok) return error('invalid event payload', event.error)
+    const refused = event.value.event_name === 'user_picked_up' ? this.#member!.refuse('grab') : null
+    if (refused) return error(refused)
     await this.#deps.rooms.dispatch(this.#roomId, {
       event: event.value.event_name,
       payload: { ...event.value.payload, user_id: this.#ctx.userId }
@@ -203,6 +214,8 @@ export class RoomChannel implements Channel {
   async #newMessage (payload: unknown): Promise<HandleResult> {
     const message = payloads.newMessage.parse(payload)
     if (!message.ok) return error('invalid message', message.error)
+    const refused = this.#member!.refuse('chat')
+    if (refused) return error(refused)
     const content = message.value.content.trim()
     const length = [...content].length
     if (length === 0) return error('message is empty')
@@ -221,11 +234,17 @@ export class RoomChannel implements Channel {
     return { reply: { status: 'ok', response: { message: record } } }
   }
 
-  // Actions by name; voice's are served by src/channels/voice.
+  // Voice's actions are served by src/channels/voice, the others by the member session.
   async #moderate (payload: unknown): Promise<HandleResult> {
     const action = (payload as { action?: unknown } | null)?.action
     if (this.#deps.voice && (action === 'mute_voice' || action === 'unmute_voice')) return await this.#deps.voice.moderate(this.#roomId, this.#ctx.userId!, payload)
-    return error('unknown action')
+    return await this.#member!.moderate(payload)
+  }
+
+  /** A join refused after it was set up: undone, then answered with the refusal. */
+  async #refused (refusal: Refusal): Promise<JoinResult> {
+    await this.terminate('error')
+    return { status: 'error', response: refusal }
   }
 
   #occupancyChanged (): void {

@@ -5,6 +5,9 @@ import { SERVER_PUSHES } from './protocol.ts'
 import type { ConnectionStatus } from './ui/status.ts'
 import { personFromPresence, type Person } from './presence.ts'
 
+/** How long the WebSocket may take to open before the client tries LongPoll instead. */
+const LONG_POLL_FALLBACK_MS = 2500
+
 /** What the rest of the client hears from the room channel. */
 export interface ConnectionHandlers {
   status: (status: ConnectionStatus, detail?: string) => void
@@ -15,7 +18,13 @@ export interface ConnectionHandlers {
   people: (people: Person[]) => void
   /** Messages not shown before, oldest first. */
   messages: (messages: ChatMessage[]) => void
+  /** A moderator deleted a message. */
+  messageDeleted: (id: number) => void
+  /** Something the server refused or did to us (`kicked`, `forbidden`, `room_full`…), with its details. */
+  notice: (reason: string, details: Record<string, unknown>) => void
 }
+
+const asRecord = (value: unknown): Record<string, unknown> => typeof value === 'object' && value !== null ? value as Record<string, unknown> : {}
 
 export interface ConnectionOptions {
   /** Socket endpoint, `/socket` on the room server. */
@@ -42,7 +51,9 @@ export class RoomConnection {
     this.#handlers = opts.handlers
     this.#token = opts.userToken
     this.socket = new Socket(opts.endpoint ?? '/socket', {
-      params: () => ({ _user_token: this.#token })
+      params: () => ({ _user_token: this.#token }),
+      // Where a proxy or network refuses WebSockets, phoenix.js falls back to long polling.
+      longPollFallbackMs: LONG_POLL_FALLBACK_MS
     })
     // A function, so each (re)join sends the current last_seen_id.
     this.channel = this.socket.channel(`room:${opts.roomId}`, () => this.chat.joinParams())
@@ -69,6 +80,16 @@ export class RoomConnection {
       const message = this.chat.add(payload)
       if (message) h.messages([message])
     })
+    this.channel.on(SERVER_PUSHES.kicked, payload => {
+      h.status('refused', 'removed')
+      h.notice('kicked', asRecord(payload))
+      // The channel closes: nobody's presence reaches this page any more.
+      h.people([])
+    })
+    this.channel.on(SERVER_PUSHES.messageDeleted, payload => {
+      const id = asRecord(payload).id
+      if (typeof id === 'number') h.messageDeleted(id)
+    })
     this.presence.onSync(() => {
       h.people(this.presence.list((id: string, presence: { metas?: Array<Record<string, unknown>> }) => personFromPresence(id, presence)))
     })
@@ -84,8 +105,9 @@ export class RoomConnection {
         this.#handlers.joined(typeof reply === 'object' && reply !== null ? reply as Record<string, unknown> : {})
       })
       .receive('error', (reply?: unknown) => {
-        const reason = typeof reply === 'object' && reply !== null ? (reply as { reason?: unknown }).reason : undefined
+        const reason = asRecord(reply).reason
         this.#handlers.status('refused', typeof reason === 'string' ? reason : undefined)
+        if (typeof reason === 'string') this.#handlers.notice(reason, asRecord(reply))
       })
       .receive('timeout', () => this.#handlers.status(this.#everJoined ? 'reconnecting' : 'connecting'))
     this.socket.connect()
@@ -113,11 +135,28 @@ export class RoomConnection {
     return true
   }
 
-  /** `event` with an event name and payload; false when not joined. */
+  /** `event` with an event name and payload; false when not joined. A refusal becomes a notice. */
   sendEvent (eventName: string, payload: Record<string, unknown>): boolean {
     if (!this.joined) return false
-    this.channel.push('event', { event_name: eventName, payload })
+    this.#pushTold('event', { event_name: eventName, payload })
     return true
+  }
+
+  /** `moderate` (owner and moderators); a refusal becomes a notice. */
+  moderate (action: string, userId: string): void {
+    if (this.joined) this.#pushTold('moderate', { action, user_id: userId })
+  }
+
+  /** `delete_message` (owner and moderators); a refusal becomes a notice. */
+  deleteMessage (id: number): void {
+    if (this.joined) this.#pushTold('delete_message', { id })
+  }
+
+  #pushTold (event: string, payload: object): void {
+    this.channel.push(event, payload).receive('error', (reply?: unknown) => {
+      const reason = asRecord(reply).reason
+      if (typeof reason === 'string') this.#handlers.notice(reason, asRecord(reply))
+    })
   }
 
   /** `new_message`; resolves once the server accepted it. */
@@ -136,7 +175,8 @@ export class RoomConnection {
           resolve()
         })
         .receive('error', (reply?: unknown) => {
-          const reason = typeof reply === 'object' && reply !== null ? (reply as { reason?: unknown }).reason : undefined
+          const reason = asRecord(reply).reason
+          if (reason === 'forbidden' || reason === 'muted') this.#handlers.notice(reason, asRecord(reply))
           reject(new Error(typeof reason === 'string' ? reason : 'message rejected'))
         })
         .receive('timeout', () => reject(new Error('timeout')))

@@ -2,7 +2,9 @@ import { EntityStore } from './entity-store.ts'
 import { RoomConnection } from './connection.ts'
 import { readPage } from './page.ts'
 import type { RoomScene } from './scene/room-scene.ts'
-import { appendMessages, bindChatForm } from './ui/chat.ts'
+import { appendMessages, bindChatForm, bindMessageDelete, removeMessage, setCanDelete } from './ui/chat.ts'
+import { bindPeopleActions, isStaff } from './ui/moderation.ts'
+import { showNotice } from './ui/notice.ts'
 import { bindNameForm } from './ui/name-form.ts'
 import { renderPeople } from './ui/people.ts'
 import type { Person } from './presence.ts'
@@ -42,6 +44,8 @@ function start (): void {
     handlers: {
       status: (status, detail) => renderStatus(page.connectionStatus, status, detail),
       joined: reply => {
+        // A refusal shown before (a full room, say) is over once the client's retry got in.
+        if (page.notice) page.notice.hidden = true
         if (selfId === null && typeof reply.user_id === 'string' && reply.user_id !== '') {
           selfId = reply.user_id
           renderPeople(page.people, people, selfId)
@@ -66,8 +70,11 @@ function start (): void {
         people = list
         renderPeople(page.people, people, selfId)
         voice?.people(people)
+        setCanDelete(page.messages, isStaff(people.find(p => p.id === selfId)?.role ?? 'member'))
       },
-      messages: messages => appendMessages(page.messages, messages)
+      messages: messages => appendMessages(page.messages, messages),
+      messageDeleted: id => removeMessage(page.messages, id),
+      notice: (reason, details) => showNotice(page.notice, reason, details)
     }
   })
 
@@ -86,6 +93,8 @@ function start (): void {
 
   voice = setupVoice({ page, channel: connection.channel, store, room, selfId: () => selfId })
   bindChatForm(page.chatForm, content => connection.sendMessage(content))
+  bindPeopleActions(page.people, (action, userId) => connection.moderate(action, userId))
+  bindMessageDelete(page.messages, id => connection.deleteMessage(id))
   bindNameForm(page.nameForm, page.csrfToken, result => {
     document.querySelector('meta[name="username"]')?.setAttribute('content', result.username)
     if (result.userToken) document.querySelector('meta[name="user-token"]')?.setAttribute('content', result.userToken)

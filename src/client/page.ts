@@ -15,6 +15,8 @@ export interface PageContext {
   messages: HTMLOListElement | null
   chatForm: HTMLFormElement | null
   connectionStatus: HTMLElement | null
+  /** The alert line: kicked, refused joins, forbidden actions. */
+  notice: HTMLElement | null
   nameForm: HTMLFormElement | null
   webglError: HTMLElement | null
   enterVr: HTMLButtonElement | null
@@ -48,6 +50,7 @@ export function readPage (doc: Document): PageContext {
     messages: byId(doc, 'messages', HTMLOListElement),
     chatForm: (chat?.querySelector('form#chat-form') ?? doc.getElementById('chat-form')) as HTMLFormElement | null,
     connectionStatus: doc.getElementById('connection-status'),
+    notice: doc.getElementById('room-notice'),
     nameForm: byId(doc, 'name-form', HTMLFormElement),
     webglError: doc.getElementById('webgl-error'),
     enterVr: byId(doc, 'enter-vr', HTMLButtonElement),

@@ -1,3 +1,5 @@
+import type { Role } from './ui/moderation.ts'
+
 /** One person in the room, from Presence. */
 export interface Person {
   id: string
@@ -8,21 +10,26 @@ export interface Person {
   voiceSession: string | null
   /** Muted (by themselves or a moderator). */
   muted: boolean
+  role: Role
 }
+
+const ROLES = new Set<string>(['owner', 'moderator', 'member'])
 
 /**
  * Turns a Presence entry into a Person. Presence's shape is
- * `{ [userId]: { metas: [{ username, online_at, phx_ref, voice, muted, voice_session }, ...] } }`, one meta
- * per connection; the newest meta's name wins (a rename reconnects).
+ * `{ [userId]: { metas: [{ username, role, online_at, phx_ref, voice, muted, voice_session }, ...] } }`, one meta
+ * per connection; the newest meta's name and role win (a rename reconnects).
  */
 export function personFromPresence (id: string, presence: { metas?: Array<Record<string, unknown>> }): Person {
   const metas = Array.isArray(presence.metas) ? presence.metas : []
   let username = ''
+  let role: Role = 'member'
   for (const meta of metas) {
     if (typeof meta.username === 'string' && meta.username !== '') username = meta.username
+    if (typeof meta.role === 'string' && ROLES.has(meta.role)) role = meta.role as Role
   }
   const voice = metas.find(meta => meta.voice === true)
   const voiceSession = voice === undefined ? null : typeof voice.voice_session === 'string' ? voice.voice_session : String(voice.phx_ref)
   const muted = voice ? voice.muted === true : metas.some(meta => meta.muted === true)
-  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length), voiceSession, muted }
+  return { id, username: username || 'anonymous', sessions: Math.max(1, metas.length), role, voiceSession, muted }
 }

@@ -55,5 +55,7 @@ export const SERVER_PUSHES = {
   entitiesState: 'entities_state',
   entitiesDiff: 'entities_diff',
   newMessage: 'new_message',
-  messages: 'messages'
+  messages: 'messages',
+  kicked: 'kicked',
+  messageDeleted: 'message_deleted'
 } as const

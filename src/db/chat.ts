@@ -21,10 +21,16 @@ export class Chat {
     return toRecord(await this.prisma.chatMessage.create({ data: { roomId, ...message } }))
   }
 
-  /** Up to `limit` messages after lastSeenId (or the latest ones), oldest first. */
+  /** Marks a message of the room deleted; false when the room has no such message (or it was deleted before). */
+  async delete (roomId: string, id: number, now = new Date()): Promise<boolean> {
+    const { count } = await this.prisma.chatMessage.updateMany({ where: { roomId, id: BigInt(id), deletedAt: null }, data: { deletedAt: now } })
+    return count > 0
+  }
+
+  /** Up to `limit` messages after lastSeenId (or the latest ones), oldest first; deleted ones are left out. */
   async messagesAfter (roomId: string, lastSeenId?: number, limit = CHAT_HISTORY_LIMIT): Promise<ChatMessageRecord[]> {
     const rows = await this.prisma.chatMessage.findMany({
-      where: { roomId, ...(lastSeenId === undefined ? {} : { id: { gt: BigInt(lastSeenId) } }) },
+      where: { roomId, deletedAt: null, ...(lastSeenId === undefined ? {} : { id: { gt: BigInt(lastSeenId) } }) },
       orderBy: { id: 'desc' },
       take: limit
     })

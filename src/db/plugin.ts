@@ -3,12 +3,16 @@ import type { FastifyInstance } from 'fastify'
 import type { Database } from './database.ts'
 import { Rooms } from './rooms.ts'
 import { Chat } from './chat.ts'
+import { RoomBans } from './room-bans.ts'
+import { RoomMembers } from './room-members.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     rooms: Rooms
     chat: Chat
+    roomMembers: RoomMembers
+    roomBans: RoomBans
   }
 }
 
@@ -23,6 +27,8 @@ async function databasePlugin (fastify: FastifyInstance, opts: DatabasePluginOpt
   fastify.decorate('db', opts.database)
   fastify.decorate('rooms', new Rooms(opts.database.prisma))
   fastify.decorate('chat', new Chat(opts.database.prisma))
+  fastify.decorate('roomMembers', new RoomMembers(opts.database.prisma))
+  fastify.decorate('roomBans', new RoomBans(opts.database.prisma))
   if (opts.closeOnShutdown) fastify.addHook('onClose', async () => { await opts.database.close() })
 }
 

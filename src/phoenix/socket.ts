@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
+import { BINARY_REFUSED, binaryReplyTarget } from './binary.ts'
 import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason } from './channel.ts'
+import { ErrorBudget } from './error-budget.ts'
 import { ProtocolError } from './errors.ts'
 import { Events, HEARTBEAT_TOPIC, type Message, type Reply } from './message.ts'
 import type { ChannelRouter } from './router.ts'
@@ -21,7 +23,20 @@ export interface PhoenixSocketOptions {
   heartbeatTimeoutMs: number
   /** Topics one connection may have joined at once; further joins get `{reason: "too many channels"}`. */
   maxChannels?: number
+  /**
+   * A connection whose messages get more than `max` error answers (bad frames, invalid payloads,
+   * refused events) within `windowMs` is closed with 1008. Default 20 in 10 s.
+   */
+  protocolErrors?: { max: number, windowMs: number }
+  /** Clock of the protocol error window (tests). */
+  now?: () => number
 }
+
+/** The default protocol error budget (see PhoenixSocketOptions.protocolErrors). */
+export const DEFAULT_PROTOCOL_ERRORS = { max: 20, windowMs: 10_000 } as const
+
+/** Close code and reason for a connection past its protocol error budget. */
+export const POLICY_VIOLATION = 1008
 
 /** One phx_join, from the join request until the channel ends. */
 interface Join {
@@ -57,6 +72,7 @@ export class PhoenixSocket {
   private readonly queues = new Map<string, Promise<void>>()
   private readonly idleTimer: NodeJS.Timeout
   private readonly maxChannels: number
+  private readonly errors: ErrorBudget
   private closed: Promise<void> | null = null
 
   constructor (options: PhoenixSocketOptions) {
@@ -67,6 +83,8 @@ export class PhoenixSocket {
     this.transportClose = options.close
     this.log = options.log.child({ socketId: this.id })
     this.maxChannels = options.maxChannels ?? Infinity
+    const { max, windowMs } = options.protocolErrors ?? DEFAULT_PROTOCOL_ERRORS
+    this.errors = new ErrorBudget(max, windowMs, options.now)
     this.idleTimer = setTimeout(() => {
       this.log.debug('closing idle socket: no heartbeat')
       void this.close(1000, 'heartbeat timeout')
@@ -84,7 +102,7 @@ export class PhoenixSocket {
       this.log.debug({ err }, 'ignoring invalid frame')
       if (err instanceof ProtocolError && err.replyTo !== null) {
         this.reply({ ...err.replyTo, status: 'error', response: { reason: 'invalid message' } })
-      }
+      } else this.protocolError()
       return
     }
     if (message.topic === HEARTBEAT_TOPIC && message.event === Events.heartbeat) {
@@ -94,11 +112,22 @@ export class PhoenixSocket {
     this.enqueue(message.topic, () => this.route(message))
   }
 
-  /** Binary frames are not part of the JSON protocol; they are dropped but still count as activity. */
-  handleBinary (): void {
+  /**
+   * Binary frames (the v2 serializer's form for ArrayBuffer payloads) are refused: a push that
+   * names its ref gets an error reply saying so; anything else is dropped. Both count as errors.
+   */
+  handleBinary (frame: Buffer): void {
     if (this.closed !== null) return
     this.idleTimer.refresh()
-    this.log.debug('ignoring binary frame')
+    this.log.debug('refusing binary frame')
+    const target = binaryReplyTarget(frame)
+    if (target === null) this.protocolError()
+    else this.reply({ ...target, status: 'error', response: { reason: BINARY_REFUSED } })
+  }
+
+  /** The client is still there (a LongPoll poll): same as a frame for the idle timeout. */
+  touch (): void {
+    if (this.closed === null) this.idleTimer.refresh()
   }
 
   /** Closes the connection from the server side and terminates every channel. */
@@ -127,6 +156,14 @@ export class PhoenixSocket {
 
   private reply (reply: Reply): void {
     this.send(encodeReply(reply))
+    if (reply.status === 'error') this.protocolError()
+  }
+
+  private protocolError (): void {
+    if (this.closed !== null || !this.errors.spend()) return
+    const reason = `too many protocol errors (over ${this.errors.max} in ${this.errors.windowMs / 1000} s)`
+    this.log.warn({ max: this.errors.max, windowMs: this.errors.windowMs }, 'closing socket: too many protocol errors')
+    void this.close(POLICY_VIOLATION, reason)
   }
 
   private enqueue (topic: string, task: () => Promise<void>): void {

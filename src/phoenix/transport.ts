@@ -2,16 +2,22 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { WebSocket } from 'ws'
+import { randomUUID } from 'node:crypto'
 import type { ChannelRoute } from './channel.ts'
+import { Connections, identify } from './connections.ts'
 import { TooManySocketsError, UnsupportedVsnError } from './errors.ts'
+import { longPollTransport } from './longpoll.ts'
 import { ChannelRouter } from './router.ts'
 import { VSN } from './serializer.ts'
-import { PhoenixSocket } from './socket.ts'
-import { verifyUserToken } from './token.ts'
+import { DEFAULT_PROTOCOL_ERRORS, PhoenixSocket } from './socket.ts'
 
 export interface PhoenixTransportOptions {
   /** The phoenix client appends "/websocket" to the endpoint it is given, so clients use "/socket". */
   path?: string
+  /** Where LongPoll clients poll (phoenix.js appends "/longpoll"); false serves WebSocket only. */
+  longPollPath?: string | false
+  /** How long one long poll waits for frames; a LongPoll client with no poll waiting this long is gone. */
+  longPollWindowMs?: number
   /** Verifies user tokens (see token.ts). */
   secretKeyBase: string
   /** First matching pattern wins. */
@@ -22,13 +28,17 @@ export interface PhoenixTransportOptions {
   heartbeatTimeoutMs?: number
   /** Topics one connection may join at once (default 10). */
   maxChannelsPerSocket?: number
-  /** Open connections per client address (default 100); more are refused with HTTP 429. */
+  /** Open connections per client address, WebSocket and LongPoll together (default 100); more are refused with HTTP 429. */
   maxSocketsPerIp?: number
+  /** A connection with more error answers than `max` within `windowMs` is closed with 1008 (default 20 in 10 s). */
+  protocolErrors?: { max: number, windowMs: number }
+  /** Clock of the protocol error window (tests). */
+  now?: () => number
 }
 
 /** What the plugin exposes as `fastify.phoenix`. */
 export interface PhoenixTransport {
-  /** Every open connection; `sockets.size` is the live count. */
+  /** Every open connection, WebSocket and LongPoll; `sockets.size` is the live count. */
   readonly sockets: ReadonlySet<PhoenixSocket>
 }
 
@@ -44,8 +54,9 @@ const SUBPROTOCOL = 'phoenix'
 
 function validate (opts: PhoenixTransportOptions): Required<PhoenixTransportOptions> {
   const {
-    path = '/socket/websocket', secretKeyBase, channels, maxFrameBytes = 65536, heartbeatTimeoutMs = 60000,
-    maxChannelsPerSocket = 10, maxSocketsPerIp = 100
+    path = '/socket/websocket', longPollPath = '/socket/longpoll', longPollWindowMs = 10000, secretKeyBase, channels,
+    maxFrameBytes = 65536, heartbeatTimeoutMs = 60000, maxChannelsPerSocket = 10, maxSocketsPerIp = 100,
+    protocolErrors = DEFAULT_PROTOCOL_ERRORS, now = Date.now
   } = opts
   if (typeof path !== 'string' || !path.startsWith('/')) throw new Error('phoenix-transport: path must start with "/"')
   if (typeof secretKeyBase !== 'string' || secretKeyBase === '') throw new Error('phoenix-transport: secretKeyBase is required')
@@ -54,7 +65,12 @@ function validate (opts: PhoenixTransportOptions): Required<PhoenixTransportOpti
   if (!Number.isFinite(heartbeatTimeoutMs) || heartbeatTimeoutMs <= 0) throw new Error('phoenix-transport: heartbeatTimeoutMs must be a positive number')
   if (!Number.isSafeInteger(maxChannelsPerSocket) || maxChannelsPerSocket <= 0) throw new Error('phoenix-transport: maxChannelsPerSocket must be a positive integer')
   if (!Number.isSafeInteger(maxSocketsPerIp) || maxSocketsPerIp <= 0) throw new Error('phoenix-transport: maxSocketsPerIp must be a positive integer')
-  return { path, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket, maxSocketsPerIp }
+  if (longPollPath !== false && (typeof longPollPath !== 'string' || !longPollPath.startsWith('/'))) throw new Error('phoenix-transport: longPollPath must start with "/" or be false')
+  if (!Number.isFinite(longPollWindowMs) || longPollWindowMs <= 0) throw new Error('phoenix-transport: longPollWindowMs must be a positive number')
+  if (!Number.isSafeInteger(protocolErrors?.max) || protocolErrors.max <= 0 || !Number.isFinite(protocolErrors.windowMs) || protocolErrors.windowMs <= 0) {
+    throw new Error('phoenix-transport: protocolErrors must be {max: positive integer, windowMs: positive number}')
+  }
+  return { path, longPollPath, longPollWindowMs, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket, maxSocketsPerIp, protocolErrors, now }
 }
 
 // The authToken header wins over the `_user_token` query parameter, which ends up in access logs.
@@ -72,10 +88,13 @@ function tokenOf (request: FastifyRequest): string | null {
 }
 
 async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTransportOptions): Promise<void> {
-  const { path, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket, maxSocketsPerIp } = validate(opts)
+  const {
+    path, longPollPath, longPollWindowMs, secretKeyBase, channels, maxFrameBytes, heartbeatTimeoutMs, maxChannelsPerSocket,
+    maxSocketsPerIp, protocolErrors, now
+  } = validate(opts)
   const router = new ChannelRouter(channels)
-  const sockets = new Set<PhoenixSocket>()
-  const perIp = new Map<string, number>()
+  const connections = new Connections(maxSocketsPerIp)
+  const { sockets } = connections
   fastify.decorate('phoenix', { sockets })
 
   // Added before @fastify/websocket registers its own preClose, which closes clients without a code;
@@ -107,36 +126,26 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
         request.log.warn({ vsn }, 'refusing websocket: unsupported Phoenix protocol version')
         throw new UnsupportedVsnError(String(vsn), VSN)
       }
-      if ((perIp.get(request.ip) ?? 0) >= maxSocketsPerIp) {
+      if (connections.full(request.ip)) {
         request.log.warn({ ip: request.ip }, 'refusing websocket: too many connections from this address')
         throw new TooManySocketsError(maxSocketsPerIp)
       }
     }
   }, (ws, request) => {
-    let userId: string | null = null
-    let username: string | null = null
-    const token = tokenOf(request)
-    if (token !== null) {
-      const verified = verifyUserToken(secretKeyBase, token)
-      if (verified.ok) {
-        userId = verified.userId
-        username = verified.username ?? null
-      } else request.log.debug({ reason: verified.reason }, 'connecting anonymously: user token rejected')
-    }
-
+    const { userId, username } = identify(secretKeyBase, tokenOf(request), request.log)
     const socket = new PhoenixSocket({
       userId,
       username,
       router,
       heartbeatTimeoutMs,
       maxChannels: maxChannelsPerSocket,
+      protocolErrors,
+      now,
       log: request.log,
       send: frame => { if (ws.readyState === ws.OPEN) ws.send(frame) },
       close: (code, reason) => ws.close(code, reason)
     })
-    sockets.add(socket)
-    const ip = request.ip
-    perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
+    const release = connections.add(socket, request.ip)
 
     ws.on('message', (data, isBinary) => {
       // The default binaryType "nodebuffer" always delivers one Buffer.
@@ -145,23 +154,38 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
       if (frame.length > maxFrameBytes) {
         void socket.close(1009, 'frame too large')
       } else if (isBinary) {
-        socket.handleBinary()
+        socket.handleBinary(frame)
       } else {
         socket.handleText(frame.toString('utf8'))
       }
     })
     ws.on('close', () => {
-      const left = (perIp.get(ip) ?? 1) - 1
-      if (left === 0) perIp.delete(ip)
-      else perIp.set(ip, left)
-      sockets.delete(socket)
+      release()
       void socket.handleClose()
     })
   })
+
+  if (longPollPath !== false) {
+    // Its own scope: LongPoll bodies are read as text, whatever the app parses elsewhere.
+    await fastify.register(longPollTransport, {
+      path: longPollPath,
+      secretKeyBase,
+      router,
+      connections,
+      processId: randomUUID(),
+      windowMs: longPollWindowMs,
+      maxBodyBytes: maxFrameBytes,
+      heartbeatTimeoutMs,
+      maxChannelsPerSocket,
+      protocolErrors,
+      now
+    })
+  }
 }
 
 /**
- * Serves Phoenix Channels v2 over WebSocket at `path` (default /socket/websocket):
+ * Serves Phoenix Channels v2 over WebSocket at `path` (default /socket/websocket) and over
+ * LongPoll at `longPollPath` (default /socket/longpoll), both on the same socket layer:
  *
  *     await app.register(phoenixTransport, {
  *       secretKeyBase: config.secretKeyBase,

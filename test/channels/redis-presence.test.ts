@@ -42,12 +42,13 @@ t.test('RedisPresence', { skip: url ? false : 'needs REDIS_URL (a Redis server)'
     ['room:1', ['alice'], []], ['room:1', ['alice'], []], ['room:1', ['bob'], []]
   ])
 
-  await b.update('room:1', 'alice', second.ref, { username: 'Alicia' })
+  const renamed = await b.update('room:1', 'alice', second.ref, { username: 'Alicia' })
+  t.not(renamed, second.ref, 'an updated meta gets a new ref')
   t.same((await a.list('room:1')).alice!.metas.map(m => m.username).sort(), ['Alice', 'Alicia'])
 
   t.same(await a.untrack('room:1', 'alice', first.ref), { lastForKey: false }, 'one tab left: still here')
   t.same(await a.untrack('room:1', 'alice', first.ref), { lastForKey: false }, 'untracking twice is harmless')
-  t.same(await b.untrack('room:1', 'alice', second.ref), { lastForKey: true }, 'the last tab: gone')
+  t.same(await b.untrack('room:1', 'alice', renamed!), { lastForKey: true }, 'the last tab: gone')
   t.equal(await a.count('room:1'), 1)
 
   // A process that dies leaves its entries behind; its heartbeat expires and another removes them.

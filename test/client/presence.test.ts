@@ -3,12 +3,17 @@ import { personFromPresence } from '../../src/client/presence.ts'
 
 t.test('personFromPresence: newest named meta wins, sessions counted', async t => {
   t.same(personFromPresence('u1', { metas: [{ username: 'Old', phx_ref: 'a' }, { username: 'New', phx_ref: 'b' }] }),
-    { id: 'u1', username: 'New', sessions: 2, voiceSession: null, muted: false })
+    { id: 'u1', username: 'New', sessions: 2, role: 'member', voiceSession: null, muted: false })
 })
 
 t.test('personFromPresence: missing or odd metas', async t => {
-  t.same(personFromPresence('u2', {}), { id: 'u2', username: 'anonymous', sessions: 1, voiceSession: null, muted: false })
-  t.same(personFromPresence('u3', { metas: [{ username: 42 }, { username: '' }] }), { id: 'u3', username: 'anonymous', sessions: 2, voiceSession: null, muted: false })
+  t.same(personFromPresence('u2', {}), { id: 'u2', username: 'anonymous', sessions: 1, role: 'member', voiceSession: null, muted: false })
+  t.same(personFromPresence('u3', { metas: [{ username: 42 }, { username: '' }] }), { id: 'u3', username: 'anonymous', sessions: 2, role: 'member', voiceSession: null, muted: false })
+})
+
+t.test('personFromPresence: the newest meta\'s role; an unknown role is a member', async t => {
+  t.equal(personFromPresence('u4', { metas: [{ username: 'A', role: 'member' }, { username: 'A', role: 'moderator' }] }).role, 'moderator')
+  t.equal(personFromPresence('u5', { metas: [{ username: 'A', role: 'admin' }] }).role, 'member')
 })
 
 t.test('personFromPresence: the connection in voice gives the voice session and muted', async t => {

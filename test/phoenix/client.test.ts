@@ -146,3 +146,35 @@ t.test('closing the socket terminates all of its channels with "close"', async t
   t.same(rec.terminated.map(x => x.topic).sort(), ['room:a', 'room:b'])
   t.equal(app.phoenix.sockets.size, 0)
 })
+
+t.test('a second phx_join of a joined topic closes the old channel, then joins, as Phoenix does', async t => {
+  const rec = new EchoRecorder()
+  const { endpoint } = await startServer(t, { channels: rec.routes() })
+  const socket = await connectClient(t, endpoint)
+  const first = socket.channel('room:a')
+  await join(first)
+  const closed = deferred()
+  first.onClose(() => closed.resolve())
+  const terminated = next(rec, 'terminate')
+  const reply = deferred<unknown>()
+  socket.onMessage((message: object) => {
+    const { ref, payload } = message as { ref: string | null, payload: unknown }
+    if (ref === 'again') reply.resolve(payload)
+  })
+  // phoenix.js leaves a duplicate itself (below); a second phx_join on the same connection is
+  // what Phoenix's socket answers by closing the old channel (phx_close) before the new join.
+  socket.push({ topic: 'room:a', event: 'phx_join', payload: {}, ref: 'again', join_ref: 'again' } as never)
+  await within(closed.promise, 'phx_close of the old join at the client')
+  t.same(await terminated, ['room:a', 'close'], 'the old channel terminated')
+  t.same(await within(reply.promise, 'the new join\'s reply'), { status: 'ok', response: { userId: null } })
+  t.equal(rec.joins.length, 2)
+
+  // A second Channel object for a joined topic: the client leaves the first itself, then joins.
+  const b1 = socket.channel('room:b')
+  await join(b1)
+  const left = next(rec, 'terminate')
+  const b2 = socket.channel('room:b')
+  t.equal((await join(b2)).status, 'ok')
+  t.same(await left, ['room:b', 'leave'])
+  t.same(await push(b2, 'echo', { ok: 1 }), { status: 'ok', response: { ok: 1 } })
+})

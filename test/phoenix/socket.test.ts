@@ -151,7 +151,7 @@ t.test('a join still running when the connection closes is terminated, and queue
   t.same(handled, [])
   t.same(h.out.pending, [], 'nothing is sent after close')
   h.send([null, '3', 'phoenix', 'heartbeat', {}])
-  h.socket.handleBinary()
+  h.socket.handleBinary(Buffer.from([0, 1, 2]))
   t.same(h.out.pending, [], 'frames after close are ignored')
 })
 

@@ -60,7 +60,7 @@ t.test('invalid JSON, wrong shapes and binary frames leave this socket and other
   raw.send(['4', '4', 'room:a', 'phx_join', {}])
   t.same(await raw.receive(), reply('4', '4', 'room:a', 'ok', { userId: null }))
   t.same(await other.heartbeat('1'), reply(null, '1', 'phoenix', 'ok', {}))
-  t.ok(logs.some(l => l.msg === 'ignoring binary frame'))
+  t.ok(logs.some(l => l.msg === 'refusing binary frame'))
   t.ok(logs.some(l => l.msg === 'ignoring invalid frame'))
 })
 
@@ -179,4 +179,24 @@ t.test('channels per connection are capped; rejoining a joined topic does not co
   raw.send(['4', '4', 'room:a', 'phx_join', {}])
   const frames = [await raw.receive(), await raw.receive()]
   t.ok(frames.some(f => JSON.stringify(f) === JSON.stringify(reply('4', '4', 'room:a', 'ok', { userId: null }))), 'a rejoin of room:a is still allowed')
+})
+
+t.test('a connection past its protocol error budget is closed with 1008; errors older than the window are forgiven', async t => {
+  let now = 0
+  const rec = new EchoRecorder()
+  const { endpoint } = await startServer(t, { channels: rec.routes(), protocolErrors: { max: 3, windowMs: 1000 }, now: () => now })
+  const raw = await RawClient.open(t, endpoint)
+  for (let i = 0; i < 3; i++) raw.send('{garbage')
+  t.same(await raw.heartbeat('0'), reply(null, '0', 'phoenix', 'ok', {}), 'three errors: within the budget')
+  now = 1500
+  raw.send(['1', '1', 'nowhere', 'phx_join', {}])
+  raw.send(['1', '2', 'nowhere', 'phx_join', {}])
+  t.match(await raw.receive(), [null, '1', 'nowhere', 'phx_reply', { status: 'error' }])
+  t.match(await raw.receive(), [null, '2', 'nowhere', 'phx_reply', { status: 'error' }])
+  t.same(await raw.heartbeat('3'), reply(null, '3', 'phoenix', 'ok', {}), 'three old errors plus two new: still open')
+  raw.send(Buffer.from([0, 0, 1, 6, 4, ...Buffer.from('4room:aecho'), 1]))
+  t.same(await raw.receive(), reply(null, '4', 'room:a', 'error', { reason: 'binary payloads are not supported: send JSON' }), 'a binary push is refused with its reason')
+  raw.send(['5', '5', 'room:a', 'phx_join', { deny: true }])
+  t.match(await raw.receive(), ['5', '5', 'room:a', 'phx_reply', { status: 'error' }])
+  t.same(await raw.waitClose(), { code: 1008, reason: 'too many protocol errors (over 3 in 1 s)' }, 'the fourth error in the window closes it')
 })

@@ -1,6 +1,7 @@
 import type { ChannelContext, HandleResult } from '../../phoenix/channel.ts'
 import { topics } from '../../runtime/topics.ts'
-import type { MetaFields } from '../presence.ts'
+import { randomBytes } from 'node:crypto'
+import type { PresenceFields } from '../presence.ts'
 import { TokenBucket } from '../token-bucket.ts'
 import { voicePayloads, type VoiceSignal } from './payloads.ts'
 import { voiceMembers, type Voice } from './voice.ts'
@@ -11,6 +12,11 @@ export type VoiceMessage =
   /** Another connection of the user joined voice (session = its voice session): this one leaves it. */
   | { type: 'takeover', session: string }
   | { type: 'moderated', muted: boolean, by: string }
+
+/** How the session changes its connection's presence meta (MemberSession fits: it keeps the meta's ref). */
+export interface VoicePresence {
+  updatePresence: (fields: Partial<PresenceFields>) => Promise<void>
+}
 
 /** Client events the session handles. */
 export const VOICE_EVENTS = new Set(['voice_join', 'voice_leave', 'voice_mute', 'voice_signal'])
@@ -30,13 +36,13 @@ export class VoiceSession {
   readonly #roomId: string
   readonly #userId: string
   readonly #signals: TokenBucket
-  #ref: string | null = null
+  /** This connection's voice session id: in its presence meta while in voice, and on its signals. */
+  readonly #session = randomBytes(8).toString('base64url')
+  #presence: VoicePresence | null = null
   #unsubscribe: (() => void) | null = null
   #inVoice = false
   #selfMuted = false
   #moderated = false
-  /** Presence changes of this connection, one at a time so none overtakes another. */
-  #updates: Promise<void> = Promise.resolve()
 
   constructor (ctx: ChannelContext, voice: Voice, roomId: string) {
     this.#ctx = ctx
@@ -47,27 +53,27 @@ export class VoiceSession {
   }
 
   /** Before the connection is tracked: listens to the user's voice topic; what its meta starts with. */
-  async prepare (): Promise<Pick<MetaFields, 'voice' | 'muted'>> {
+  async prepare (): Promise<Pick<PresenceFields, 'voice' | 'muted'>> {
     this.#unsubscribe = this.#voice.pubsub.subscribe(topics.voiceUser(this.#roomId, this.#userId), (message) => this.#receive(message as VoiceMessage))
     this.#moderated = await this.#voice.policy.voiceMuted(this.#roomId, this.#userId)
     return { voice: false, muted: this.#moderated }
   }
 
-  /** The connection's presence ref, once tracked. */
-  attach (ref: string): void {
-    this.#ref = ref
+  /** The connection is tracked: its meta may change from now on. */
+  attach (presence: VoicePresence): void {
+    this.#presence = presence
   }
 
   /** The channel ended; its presence goes with it. */
   detach (): void {
     this.#unsubscribe?.()
     this.#unsubscribe = null
-    this.#ref = null
+    this.#presence = null
     this.#inVoice = false
   }
 
   async handleIn (event: string, payload: unknown): Promise<HandleResult> {
-    if (this.#ref === null) return error('not_joined')
+    if (this.#presence === null) return error('not_joined')
     switch (event) {
       case 'voice_join': return await this.#join(payload)
       case 'voice_leave': return await this.#leave()
@@ -86,9 +92,9 @@ export class VoiceSession {
     if (!this.#inVoice && members.size >= this.#voice.limits.maxPeers) return error('voice_full')
     this.#inVoice = true
     this.#selfMuted = muted
-    await this.#setMeta({ voice: true, muted, voice_session: this.#ref! })
-    if (elsewhere !== undefined && elsewhere !== this.#ref) await this.#voice.tell(this.#roomId, this.#userId, { type: 'takeover', session: this.#ref! })
-    return { reply: { status: 'ok', response: { ice_servers: this.#voice.iceServersFor(this.#userId), max_peers: this.#voice.limits.maxPeers, session: this.#ref } } }
+    await this.#setMeta({ voice: true, muted, voice_session: this.#session })
+    if (elsewhere !== undefined && elsewhere !== this.#session) await this.#voice.tell(this.#roomId, this.#userId, { type: 'takeover', session: this.#session })
+    return { reply: { status: 'ok', response: { ice_servers: this.#voice.iceServersFor(this.#userId), max_peers: this.#voice.limits.maxPeers, session: this.#session } } }
   }
 
   async #leave (): Promise<HandleResult> {
@@ -116,7 +122,7 @@ export class VoiceSession {
     if (!this.#inVoice) return error('not_in_voice')
     if (to === this.#userId) return error('invalid signal', 'cannot signal yourself')
     if (!voiceMembers(await this.#voice.presence.list(this.#ctx.topic)).has(to)) return error('peer_not_in_voice')
-    await this.#voice.tell(this.#roomId, to, { type: 'signal', from: this.#userId, from_session: this.#ref!, kind, data })
+    await this.#voice.tell(this.#roomId, to, { type: 'signal', from: this.#userId, from_session: this.#session, kind, data })
     return { reply: { status: 'ok', response: {} } }
   }
 
@@ -126,7 +132,7 @@ export class VoiceSession {
         if (this.#inVoice) this.#ctx.push('voice_signal', { from: message.from, from_session: message.from_session, kind: message.kind, data: message.data })
         return
       case 'takeover':
-        if (!this.#inVoice || message.session === this.#ref) return
+        if (!this.#inVoice || message.session === this.#session) return
         this.#end('joined_elsewhere', this.#moderated)
         return
       case 'moderated':
@@ -143,15 +149,11 @@ export class VoiceSession {
     this.#queueMeta({ voice: false, muted, voice_session: undefined })
   }
 
-  #queueMeta (meta: Partial<MetaFields>): void {
+  #queueMeta (meta: Partial<PresenceFields>): void {
     this.#setMeta(meta).catch((err: unknown) => this.#ctx.log.warn({ err }, 'could not update the voice presence'))
   }
 
-  async #setMeta (meta: Partial<MetaFields>): Promise<void> {
-    const ref = this.#ref
-    if (ref === null) return
-    const update = this.#updates.then(() => this.#voice.presence.update(this.#ctx.topic, this.#userId, ref, meta))
-    this.#updates = update.catch(() => {})
-    await update
+  async #setMeta (meta: Partial<PresenceFields>): Promise<void> {
+    await this.#presence?.updatePresence(meta)
   }
 }

@@ -66,10 +66,10 @@ export class Voice {
     const parsed = voicePayloads.moderate.parse(request)
     if (!parsed.ok) return error('invalid moderate payload', parsed.error)
     const { action, user_id: target }: ModerateVoice = parsed.value
-    if (target === actorId) return error('not_allowed', 'you cannot moderate yourself')
+    if (target === actorId) return error('forbidden', 'you cannot moderate yourself')
     const policy = this.o.policy
     const [actorRole, targetRole] = await Promise.all([policy.roleOf(roomId, actorId), policy.roleOf(roomId, target)])
-    if (RANK[actorRole] < RANK.moderator || RANK[targetRole] >= RANK[actorRole]) return error('not_allowed')
+    if (RANK[actorRole] < RANK.moderator || RANK[targetRole] >= RANK[actorRole]) return error('forbidden')
     const muted = action === 'mute_voice'
     await policy.setVoiceMuted(roomId, target, muted)
     await this.tell(roomId, target, { type: 'moderated', muted, by: actorId })

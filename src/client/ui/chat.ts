@@ -22,7 +22,13 @@ function messageItem (doc: Document, message: ChatMessage): HTMLLIElement {
   const content = doc.createElement('span')
   content.className = 'chat-content'
   content.textContent = message.content
-  li.append(time, ' ', name, ': ', content)
+  // Shown only while the list says the reader may delete (data-can-delete, see setCanDelete).
+  const remove = doc.createElement('button')
+  remove.type = 'button'
+  remove.className = 'chat-delete'
+  remove.textContent = 'Delete'
+  remove.setAttribute('aria-label', 'Delete this message')
+  li.append(time, ' ', name, ': ', content, ' ', remove)
   return li
 }
 
@@ -63,5 +69,26 @@ export function bindChatForm (form: HTMLFormElement | null, send: (content: stri
       form.dataset.state = 'error'
       form.dataset.error = err instanceof Error ? err.message : String(err)
     })
+  })
+}
+
+/** Owner and moderators see a delete button on every message. */
+export function setCanDelete (list: HTMLElement | null, canDelete: boolean): void {
+  if (!list) return
+  if (canDelete) list.dataset.canDelete = 'true'
+  else delete list.dataset.canDelete
+}
+
+/** Removes a deleted message from the list. */
+export function removeMessage (list: HTMLElement | null, id: number): void {
+  list?.querySelector(`li[data-id="${id}"]`)?.remove()
+}
+
+/** Calls `remove` with the message id when a delete button is clicked. */
+export function bindMessageDelete (list: HTMLElement | null, remove: (id: number) => void): void {
+  list?.addEventListener('click', (event) => {
+    const button = (event.target as Element | null)?.closest('button.chat-delete')
+    const id = Number(button?.closest('li')?.getAttribute('data-id'))
+    if (button && Number.isSafeInteger(id)) remove(id)
   })
 }

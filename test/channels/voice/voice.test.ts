@@ -102,9 +102,9 @@ t.test('owner and moderators mute and unmute voice; a muted user cannot join voi
   const alice = await inVoice(t, server, 'alice')
   const moderate = async (by: typeof mona, action: string, userId: string) => await push(by.channel, 'moderate', { action, user_id: userId })
 
-  t.match(await moderate(alice, 'mute_voice', 'bob'), { status: 'error', response: { reason: 'not_allowed' } }, 'a member may not')
-  t.match(await moderate(mona, 'mute_voice', 'olivia'), { status: 'error', response: { reason: 'not_allowed' } }, 'a moderator may not mute the owner')
-  t.match(await moderate(mona, 'mute_voice', 'mona'), { status: 'error', response: { reason: 'not_allowed' } }, 'nor themselves')
+  t.match(await moderate(alice, 'mute_voice', 'bob'), { status: 'error', response: { reason: 'forbidden' } }, 'a member may not')
+  t.match(await moderate(mona, 'mute_voice', 'olivia'), { status: 'error', response: { reason: 'forbidden' } }, 'a moderator may not mute the owner')
+  t.match(await moderate(mona, 'mute_voice', 'mona'), { status: 'error', response: { reason: 'forbidden' } }, 'nor themselves')
   t.match(await moderate(mona, 'shout', 'bob'), { status: 'error' }, 'an unknown action')
   t.match(await moderate(mona, 'mute_voice', '../etc'), { status: 'error', response: { reason: 'invalid moderate payload' } })
 
@@ -116,7 +116,7 @@ t.test('owner and moderators mute and unmute voice; a muted user cannot join voi
   t.match(await push(bob.channel, 'voice_join', {}), { status: 'error', response: { reason: 'voice_muted' } }, 'bob may not join voice')
   t.match(await push(bob.channel, 'voice_signal', offer('alice')), { status: 'error', response: { reason: 'not_in_voice' } }, 'nor signal')
   t.match(await push(alice.channel, 'voice_signal', offer('bob')), { status: 'error', response: { reason: 'peer_not_in_voice' } }, 'nor be signaled')
-  t.match(await moderate(bob, 'mute_voice', 'mona'), { status: 'error', response: { reason: 'not_allowed' } })
+  t.match(await moderate(bob, 'mute_voice', 'mona'), { status: 'error', response: { reason: 'forbidden' } })
 
   await bob.leave()
   const again = hearVoice(await joinedMember(t, server, 'bob'))

@@ -1,0 +1,189 @@
+import type { MemberRecord } from '../db/room-members.ts'
+import { PLAIN_MEMBER } from '../db/room-members.ts'
+import type { Logger } from '../runtime/logger.ts'
+import type { PubSub } from '../runtime/pubsub.ts'
+
+/** A person's standing in a room: the owner is rooms.owner_id, moderators have a room_members row. */
+export type Role = 'owner' | 'moderator' | 'member'
+
+/** The room's settings that the room itself enforces. */
+export interface RoomSettings {
+  ownerId: string | null
+  capacity: number
+  locked: boolean
+  allowGrab: boolean
+  allowChat: boolean
+}
+
+/** What a process knows of a room's rules: its settings and its people with a room_members row. */
+export interface RoomPolicy {
+  readonly settings: Readonly<RoomSettings>
+  readonly members: ReadonlyMap<string, MemberRecord>
+}
+
+export const roleIn = (policy: RoomPolicy, userId: string): Role =>
+  policy.settings.ownerId === userId ? 'owner' : policy.members.get(userId)?.role === 'moderator' ? 'moderator' : 'member'
+
+/** Owner and moderators: never refused, may always enter, may moderate. */
+export const isStaff = (role: Role): boolean => role !== 'member'
+
+export const memberOf = (policy: RoomPolicy, userId: string): MemberRecord => policy.members.get(userId) ?? PLAIN_MEMBER
+
+/** Told to leave the room: by whom (a display name) and until when they may not come back. */
+export interface KickNotice {
+  by: string
+  until: string
+}
+
+/** One connection in the room, told of what changes for it, in whichever process it was made. */
+export interface PolicySession {
+  readonly userId: string
+  /** The room's policy changed (its settings or someone's member record). */
+  policyChanged: (policy: RoomPolicy) => void
+  kicked: (notice: KickNotice) => void
+}
+
+/** A session's hold on its room's policy. */
+export interface PolicyHandle {
+  /** The newest policy this process knows. */
+  readonly policy: RoomPolicy
+  /** Stops telling the session; the last session of a room lets its policy go. */
+  leave: () => void
+}
+
+export interface RoomPoliciesOptions {
+  /** The room's settings, or null when it does not exist. */
+  loadSettings: (roomId: string) => Promise<RoomSettings | null>
+  loadMembers: (roomId: string) => Promise<Map<string, MemberRecord>>
+  /** Shared by the processes serving the rooms: member changes and kicks reach all of them. */
+  pubsub: PubSub
+  logger: Logger
+}
+
+type TrustMessage =
+  | { type: 'member', user_id: string, member: MemberRecord }
+  | { type: 'kick', user_id: string, by: string, until: string }
+
+interface Entry {
+  policy: RoomPolicy | null
+  /** Loads and changes, one at a time in order, so an older read never overwrites a newer change. */
+  queue: Promise<void>
+  sessions: Set<PolicySession>
+  unsubscribe: () => void
+}
+
+const trustTopic = (roomId: string): string => `room_trust:${roomId}`
+
+/**
+ * Each process's cache of the rooms' policies, for the rooms it has connections in: loaded from
+ * the database on a room's first join, reloaded when the room's settings change (`refresh`, on
+ * RoomDirectory's room_updated), and changed in every process at once when a member's record
+ * changes or someone is kicked (over the pubsub, after the database write). A room's entry goes
+ * with its last connection here.
+ */
+export class RoomPolicies {
+  readonly #o: RoomPoliciesOptions
+  readonly #entries = new Map<string, Entry>()
+
+  constructor (options: RoomPoliciesOptions) {
+    this.#o = options
+  }
+
+  /**
+   * Attaches a session to the room's policy, loading it first when this process has none.
+   * Null when the room does not exist.
+   */
+  async enter (roomId: string, session: PolicySession): Promise<PolicyHandle | null> {
+    const entry = this.#entry(roomId)
+    entry.sessions.add(session)
+    const leave = (): void => {
+      entry.sessions.delete(session)
+      if (entry.sessions.size > 0 || this.#entries.get(roomId) !== entry) return
+      this.#entries.delete(roomId)
+      entry.unsubscribe()
+    }
+    try {
+      await entry.queue
+    } catch (err) {
+      leave()
+      throw err
+    }
+    if (entry.policy === null) {
+      leave()
+      return null
+    }
+    return { get policy () { return entry.policy! }, leave }
+  }
+
+  /** Reads the room's settings and members again (they changed in the database); a no-op for rooms not held here. */
+  refresh (roomId: string): void {
+    const entry = this.#entries.get(roomId)
+    if (entry) this.#enqueue(roomId, entry, async () => { entry.policy = await this.#load(roomId) ?? entry.policy })
+  }
+
+  /** Tells every process that the user's member record is now `member` (already written). */
+  async memberChanged (roomId: string, userId: string, member: MemberRecord): Promise<void> {
+    await this.#o.pubsub.broadcast(trustTopic(roomId), { type: 'member', user_id: userId, member } satisfies TrustMessage)
+  }
+
+  /** Tells every connection of the user to the room, in every process, that they were kicked. */
+  async kick (roomId: string, userId: string, notice: KickNotice): Promise<void> {
+    await this.#o.pubsub.broadcast(trustTopic(roomId), { type: 'kick', user_id: userId, ...notice } satisfies TrustMessage)
+  }
+
+  /** Resolves once the changes heard so far for the room are applied (at once for a room not held here). */
+  async settled (roomId: string): Promise<void> {
+    await this.#entries.get(roomId)?.queue.catch(() => {})
+  }
+
+  #entry (roomId: string): Entry {
+    const existing = this.#entries.get(roomId)
+    if (existing) return existing
+    const entry: Entry = { policy: null, queue: Promise.resolve(), sessions: new Set(), unsubscribe: () => {} }
+    this.#entries.set(roomId, entry)
+    // Subscribed before loading, so a change written after the load's read is still heard.
+    entry.unsubscribe = this.#o.pubsub.subscribe(trustTopic(roomId), (message) => this.#heard(roomId, entry, message as TrustMessage))
+    entry.queue = (async () => { entry.policy = await this.#load(roomId) })()
+    entry.queue.catch(() => {
+      // A failed first load is not kept: the next join tries again.
+      if (this.#entries.get(roomId) === entry && entry.policy === null) {
+        this.#entries.delete(roomId)
+        entry.unsubscribe()
+      }
+    })
+    return entry
+  }
+
+  #heard (roomId: string, entry: Entry, message: TrustMessage): void {
+    if (message.type === 'kick') {
+      for (const session of [...entry.sessions]) if (session.userId === message.user_id) session.kicked({ by: message.by, until: message.until })
+      return
+    }
+    this.#enqueue(roomId, entry, async () => {
+      if (entry.policy === null) return
+      const members = new Map(entry.policy.members)
+      members.set(message.user_id, message.member)
+      entry.policy = { settings: entry.policy.settings, members }
+    })
+  }
+
+  #enqueue (roomId: string, entry: Entry, change: () => Promise<void>): void {
+    entry.queue = entry.queue.catch(() => {}).then(change).then(() => {
+      const policy = entry.policy
+      if (policy === null) return
+      for (const session of [...entry.sessions]) {
+        try {
+          session.policyChanged(policy)
+        } catch (err) {
+          this.#o.logger.error({ err, roomId }, 'a session failed to apply a policy change')
+        }
+      }
+    })
+    entry.queue.catch((err: unknown) => this.#o.logger.warn({ err, roomId }, 'could not reload the room\'s policy; keeping the last one'))
+  }
+
+  async #load (roomId: string): Promise<RoomPolicy | null> {
+    const [settings, members] = await Promise.all([this.#o.loadSettings(roomId), this.#o.loadMembers(roomId)])
+    return settings && { settings: Object.freeze(settings), members }
+  }
+}
