@@ -69,6 +69,11 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
     maxChannelsPerSocket: config.maxChannelsPerSocket,
     onFrame: (event, bytes) => { if (event === 'entities_diff') app.metrics.diffEmitted(bytes) },
     ...opts.channels,
+    voice: {
+      ...opts.channels?.voice,
+      ice: { iceServers: config.iceServers, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtlSeconds, ...opts.channels?.voice?.ice },
+      limits: { maxPeers: config.voiceMaxPeers, ...opts.channels?.voice?.limits }
+    },
     redis: redis && { ...redis, processTimeoutMs: config.processTimeoutMs },
     secretKeyBase: config.secretKeyBase,
     onOccupancy: (roomId, count) => app.roomDirectory.setOccupancy(roomId, count)

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { Errors } from './errors.ts'
+import { assertTurnConfigured, parseIceServers, type IceServer } from './channels/voice/ice-servers.ts'
 
 /** Everything the server reads from its environment, parsed once. */
 export interface Config {
@@ -29,6 +30,14 @@ export interface Config {
   readonly maxChannelsPerSocket: number
   /** Least time between two writes of a room's avatar poses (AVATAR_WRITE_INTERVAL_MS); see EntitiesStateServer. */
   readonly avatarWriteIntervalMs: number
+  /** Most people in a room's voice chat at once (VOICE_MAX_PEERS); a peer-to-peer mesh. */
+  readonly voiceMaxPeers: number
+  /** STUN/TURN servers for the browsers' RTCPeerConnection (ICE_SERVERS, JSON). */
+  readonly iceServers: readonly IceServer[]
+  /** coturn's static-auth-secret (TURN_SECRET): TURN credentials are minted per user instead of shared. */
+  readonly turnSecret: string | undefined
+  /** How long minted TURN credentials last (TURN_TTL_SECONDS). */
+  readonly turnTtlSeconds: number
   readonly secretKeyBase: string
   /**
    * Signs a visitor in as an admin at /admin, who manages every room (ADMIN_TOKEN, at least 32
@@ -110,6 +119,9 @@ export function loadConfig (env: Env = process.env): Config {
   if (production && secretKeyBase.length < 32) {
     throw new Error('SECRET_KEY_BASE must be set to at least 32 characters in production')
   }
+  const iceServers = parseIceServers(env.ICE_SERVERS)
+  const turnSecret = env.TURN_SECRET || undefined
+  assertTurnConfigured({ iceServers, turnSecret })
   return Object.freeze({
     port: parsePort(env.PORT, 4000),
     host: env.HOST || '0.0.0.0',
@@ -122,6 +134,10 @@ export function loadConfig (env: Env = process.env): Config {
     maxSocketsPerIp: parseCount('MAX_SOCKETS_PER_IP', env.MAX_SOCKETS_PER_IP, 100),
     maxChannelsPerSocket: parseCount('MAX_CHANNELS_PER_SOCKET', env.MAX_CHANNELS_PER_SOCKET, 10),
     avatarWriteIntervalMs: parseMs('AVATAR_WRITE_INTERVAL_MS', env.AVATAR_WRITE_INTERVAL_MS, 5000),
+    voiceMaxPeers: parseCount('VOICE_MAX_PEERS', env.VOICE_MAX_PEERS, 8),
+    iceServers,
+    turnSecret,
+    turnTtlSeconds: parseCount('TURN_TTL_SECONDS', env.TURN_TTL_SECONDS, 3600),
     // A development default keeps `npm start` zero-config; production refuses it above.
     secretKeyBase: secretKeyBase || 'development-secret-key-base-change-me-in-production!',
     adminToken: parseAdminToken(env.ADMIN_TOKEN),

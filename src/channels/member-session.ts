@@ -6,7 +6,7 @@ import type { PubSub } from '../runtime/pubsub.ts'
 import { topics } from '../runtime/topics.ts'
 import { moderationActions, refusal } from './moderation.ts'
 import { payloads } from './payloads.ts'
-import type { PresenceTracker, TrackResult } from './presence.ts'
+import type { PresenceFields, PresenceTracker, TrackResult } from './presence.ts'
 import { isStaff, memberOf, roleIn, type KickNotice, type PolicyHandle, type PolicySession, type Role, type RoomPolicies, type RoomPolicy } from './room-policy.ts'
 
 /** What the room's rules need: the policy cache, the stored records and the clock bans are read with. */
@@ -80,11 +80,11 @@ export class MemberSession implements PolicySession {
   }
 
   /** Tracks the connection in presence with its role; null (nothing tracked) when the room is full. */
-  async track (username: string): Promise<TrackResult | null> {
+  async track (username: string, fields: Partial<PresenceFields> = {}): Promise<TrackResult | null> {
     const policy = this.#policy
     this.#role = roleIn(policy, this.userId)
     const { presence } = this.#deps
-    const meta = { username, role: this.#role }
+    const meta = { ...fields, username, role: this.#role }
     const tracked = isStaff(this.#role)
       ? await presence.track(this.#ctx.topic, this.userId, meta)
       : await presence.trackWithin(this.#ctx.topic, this.userId, meta, policy.settings.capacity)
@@ -167,13 +167,20 @@ export class MemberSession implements PolicySession {
     const ref = this.#presenceRef
     if (role === this.#role || ref === null) return
     this.#role = role
+    this.updatePresence({ role }).catch((err: unknown) => this.#ctx.log.warn({ err }, 'could not update the presence role'))
+  }
+
+  /** Changes fields of this connection's meta (its role, its voice state) once those before are done. */
+  async updatePresence (fields: Partial<PresenceFields>): Promise<void> {
     // One update at a time: each moves the meta to a new ref, which the next must use.
-    this.#updating = this.#updating.then(async () => {
+    const update = this.#updating.then(async () => {
       const current = this.#presenceRef
       if (current === null) return
-      const next = await this.#deps.presence.update(this.#ctx.topic, this.userId, current, { role: this.#role })
+      const next = await this.#deps.presence.update(this.#ctx.topic, this.userId, current, fields)
       if (this.#presenceRef === current) this.#presenceRef = next
-    }).catch((err: unknown) => this.#ctx.log.warn({ err }, 'could not update the presence role'))
+    })
+    this.#updating = update.catch(() => {})
+    await update
   }
 
   kicked (notice: KickNotice): void {

@@ -62,7 +62,7 @@ export interface Checker<T> {
   parse: (value: unknown) => { ok: true, value: T } | { ok: false, error: string }
 }
 
-function checker<S extends TSchema> (schema: S): Checker<Static<S>> {
+export function checker<S extends TSchema> (schema: S): Checker<Static<S>> {
   const compiled = TypeCompiler.Compile(schema)
   return {
     parse (value) {

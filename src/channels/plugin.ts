@@ -8,6 +8,9 @@ import { Presence, type PresenceDiff, type PresenceTracker } from './presence.ts
 import { RedisPresence } from './redis-presence.ts'
 import { RoomChannel, type RoomChannelLimits } from './room-channel.ts'
 import { RoomFanout } from './room-fanout.ts'
+import type { IceSettings } from './voice/ice-servers.ts'
+import { DatabaseVoicePolicy, type VoicePolicy } from './voice/roles.ts'
+import { Voice, type VoiceLimits } from './voice/voice.ts'
 import { DEFAULT_BAN_MS } from './member-session.ts'
 import { RoomPolicies } from './room-policy.ts'
 
@@ -31,6 +34,8 @@ export interface RoomChannelsOptions {
    * `prefix`); unset keeps it in this process. `processTimeoutMs`: see RedisPresence.
    */
   redis?: { url: string, prefix: string, processTimeoutMs: number }
+  /** Voice chat: ICE servers, limits, and who may moderate (default: read from the database). */
+  voice?: { ice?: Partial<IceSettings>, limits?: Partial<VoiceLimits>, policy?: VoicePolicy, now?: () => number }
   /** Moderation: how long a kick keeps someone out (default 10 minutes), and the wall clock bans are read with. */
   moderation?: { banMs?: number, now?: () => number }
 }
@@ -63,6 +68,14 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
   const fanout = new RoomFanout<ChannelContext>(runtime.pubsub, log, opts.onFrame)
   const presence: PresenceTracker = opts.redis ? await sharedPresence(fastify, opts, opts.redis, fanout, log) : new Presence(broadcaster(fastify, log))
   fastify.decorate('presence', presence)
+  const voice = new Voice({
+    pubsub: runtime.pubsub,
+    presence,
+    policy: opts.voice?.policy ?? new DatabaseVoicePolicy(fastify.db.prisma),
+    ice: { iceServers: [], turnTtlSeconds: 3600, ...opts.voice?.ice },
+    limits: opts.voice?.limits,
+    now: opts.voice?.now
+  })
   const policies = new RoomPolicies({
     loadSettings: async (roomId) => {
       const room = await fastify.rooms.getRoom(roomId)
@@ -117,6 +130,7 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
         // With shared presence every process hears of every change (sharedPresence).
         onOccupancy: opts.redis ? undefined : opts.onOccupancy,
         limits: opts.limits,
+        voice,
         trust
       })
     }]

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
  * Who is in each topic, in Phoenix Presence's data shape, so the phoenix client's
  * `Presence` class works unchanged:
  *
- *   { [userId]: { metas: [{ phx_ref, username, online_at }, ...one per connection] } }
+ *   { [userId]: { metas: [{ phx_ref, username, online_at, role, voice, muted }, ...one per connection] } }
  *
  * Changes are broadcast as `presence_diff` `{ joins, leaves }` with the same shape.
  * A user with two tabs is one key with two metas; they "join" with the first meta and
@@ -21,6 +21,12 @@ export interface PresenceMeta extends PresenceFields {
 export interface PresenceFields {
   username: string
   role?: string
+  /** This connection is in the room's voice chat (src/channels/voice). */
+  voice?: boolean
+  /** The user's microphone is muted, by themselves or by a moderator. */
+  muted?: boolean
+  /** While in voice: the connection's voice session id, stable across meta updates. */
+  voice_session?: string
 }
 
 export type PresenceState = Record<string, { metas: PresenceMeta[] }>

@@ -12,6 +12,8 @@ import type { PresenceTracker } from './presence.ts'
 import { MoveCoalescer } from './move-coalescer.ts'
 import type { FanoutSubscription, RoomFanout } from './room-fanout.ts'
 import { TokenBucket } from './token-bucket.ts'
+import { VOICE_EVENTS, VoiceSession } from './voice/session.ts'
+import type { Voice } from './voice/voice.ts'
 
 /** What a room channel needs of the room runtime (RoomsSupervisor fits). */
 export interface RoomControl {
@@ -53,6 +55,8 @@ export interface RoomChannelDeps {
   now?: () => number
   /** Paces the moves held over the limit (MoveCoalescer). */
   clock?: Clock
+  /** Voice chat (src/channels/voice); without it voice events are unknown. */
+  voice?: Voice
 }
 
 /** Events a client may send inside `event`; everything else is refused. */
@@ -79,6 +83,7 @@ export class RoomChannel implements Channel {
   #movesLimited = false
   #subscription: FanoutSubscription | null = null
   #member: MemberSession | null = null
+  readonly #voice: VoiceSession | null
 
   constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
     this.#ctx = ctx
@@ -93,6 +98,7 @@ export class RoomChannel implements Channel {
       onError: (err) => ctx.log.error({ err }, 'could not send a held move')
     })
     this.#messages = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, now)
+    this.#voice = deps.voice ? new VoiceSession(ctx, deps.voice, this.#roomId) : null
   }
 
   get #username (): string {
@@ -127,8 +133,9 @@ export class RoomChannel implements Channel {
       this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
       subscription.ready()
       // Tracked before listing, as Phoenix's guide does: the joiner is in its own presence_state.
-      const tracked = await member.track(this.#username)
+      const tracked = await member.track(this.#username, await this.#voice?.prepare())
       if (tracked === null) return await this.#refused({ reason: 'room_full' })
+      this.#voice?.attach(member)
       const { firstForKey } = tracked
       this.#ctx.push('presence_state', await presence.list(topic))
       const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
@@ -149,11 +156,12 @@ export class RoomChannel implements Channel {
   }
 
   async handleIn (event: string, payload: unknown): Promise<HandleResult> {
+    if (this.#voice && VOICE_EVENTS.has(event)) return await this.#voice.handleIn(event, payload)
     switch (event) {
       case 'i_moved': return await this.#moved(payload)
       case 'event': return await this.#clientEvent(payload)
       case 'new_message': return await this.#newMessage(payload)
-      case 'moderate': return await this.#member!.moderate(payload)
+      case 'moderate': return await this.#moderate(payload)
       case 'delete_message': return await this.#member!.deleteMessage(payload)
       case 'ping': return { reply: { status: 'ok', response: payload as object } }
       default:
@@ -169,6 +177,7 @@ export class RoomChannel implements Channel {
     const ref = await this.#member?.leave() ?? null
     this.#member = null
     this.#subscription?.remove()
+    this.#voice?.detach()
     const joined = this.#subscription !== null
     this.#subscription = null
     if (joined) rooms.memberLeft(this.#roomId)
@@ -237,6 +246,13 @@ export class RoomChannel implements Channel {
     }
     await this.#deps.pubsub.broadcast(topics.room(this.#roomId), { event: 'new_message', payload: record })
     return { reply: { status: 'ok', response: { message: record } } }
+  }
+
+  // Voice's actions are served by src/channels/voice, the others by the member session.
+  async #moderate (payload: unknown): Promise<HandleResult> {
+    const action = (payload as { action?: unknown } | null)?.action
+    if (this.#deps.voice && (action === 'mute_voice' || action === 'unmute_voice')) return await this.#deps.voice.moderate(this.#roomId, this.#ctx.userId!, payload)
+    return await this.#member!.moderate(payload)
   }
 
   /** A join refused after it was set up: undone, then answered with the refusal. */

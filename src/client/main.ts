@@ -10,6 +10,7 @@ import { renderPeople } from './ui/people.ts'
 import type { Person } from './presence.ts'
 import { renderStatus } from './ui/status.ts'
 import { createRoomScene } from './scene/create.ts'
+import { setupVoice, type RoomVoice } from './voice/setup.ts'
 
 /** What browser tests may read from `window.xr`. */
 export interface XRTestHandle {
@@ -35,6 +36,7 @@ function start (): void {
   let selfId = page.userId
   let people: Person[] = []
   let room: RoomScene | null = null
+  let voice: RoomVoice | null = null
 
   const connection = new RoomConnection({
     userToken: page.userToken,
@@ -49,6 +51,7 @@ function start (): void {
           renderPeople(page.people, people, selfId)
         }
         room?.rejoined()
+        voice?.rejoined()
       },
       entitiesState: payload => {
         const changes = store.replace(payload)
@@ -56,14 +59,17 @@ function start (): void {
           room.applyChanges(changes)
           room.stateReplaced()
         }
+        voice?.moved(changes.map(change => change.id))
       },
       entitiesDiff: payload => {
         const changes = store.applyDiff(payload)
         room?.applyChanges(changes)
+        voice?.moved(changes.map(change => change.id))
       },
       people: list => {
         people = list
         renderPeople(page.people, people, selfId)
+        voice?.people(people)
         setCanDelete(page.messages, isStaff(people.find(p => p.id === selfId)?.role ?? 'member'))
       },
       messages: messages => appendMessages(page.messages, messages),
@@ -85,6 +91,7 @@ function start (): void {
     page.webglError.hidden = false
   }
 
+  voice = setupVoice({ page, channel: connection.channel, store, room, selfId: () => selfId })
   bindChatForm(page.chatForm, content => connection.sendMessage(content))
   bindPeopleActions(page.people, (action, userId) => connection.moderate(action, userId))
   bindMessageDelete(page.messages, id => connection.deleteMessage(id))

@@ -20,6 +20,9 @@ export interface PageContext {
   nameForm: HTMLFormElement | null
   webglError: HTMLElement | null
   enterVr: HTMLButtonElement | null
+  voiceJoin: HTMLButtonElement | null
+  voiceMute: HTMLButtonElement | null
+  voiceMessage: HTMLElement | null
 }
 
 export function readMeta (doc: Document, name: string): string | null {
@@ -50,6 +53,9 @@ export function readPage (doc: Document): PageContext {
     notice: doc.getElementById('room-notice'),
     nameForm: byId(doc, 'name-form', HTMLFormElement),
     webglError: doc.getElementById('webgl-error'),
-    enterVr: byId(doc, 'enter-vr', HTMLButtonElement)
+    enterVr: byId(doc, 'enter-vr', HTMLButtonElement),
+    voiceJoin: byId(doc, 'voice-join', HTMLButtonElement),
+    voiceMute: byId(doc, 'voice-mute', HTMLButtonElement),
+    voiceMessage: doc.getElementById('voice-message')
   }
 }

@@ -4,7 +4,7 @@ import '@babylonjs/core/Culling/ray.js' // scene.pick
 import type { EntityChange, EntityStore } from '../entity-store.ts'
 import { unpackPose } from '../pose.ts'
 import type { MovePayload } from '../protocol.ts'
-import { avatarSystem } from '../systems/avatar.ts'
+import { avatarSystem, type AvatarSystem } from '../systems/avatar.ts'
 import { colorSystem } from '../systems/color.ts'
 import { holdableSystem } from '../systems/holdable.ts'
 import { materialSystem } from '../systems/material.ts'
@@ -47,6 +47,7 @@ export class RoomScene {
   readonly movement: Movement
   readonly hands: SelfHands
   readonly grabber: Grabber
+  readonly avatars: AvatarSystem
   readonly #store: EntityStore
   readonly #selfId: () => string | null
   readonly #spawn: ReturnType<typeof spawnSystem>
@@ -74,6 +75,7 @@ export class RoomScene {
     const holdables = holdableSystem()
     const teleport = teleportSystem()
     const avatars = avatarSystem(ctx)
+    this.avatars = avatars
     this.#spawn = spawnSystem(ctx)
     const resolveHand = (userId: string, hand: 'left' | 'right'): ReturnType<typeof avatars.handNode> =>
       userId === o.selfId() ? this.hands.nodes[hand] : avatars.handNode(userId, hand)

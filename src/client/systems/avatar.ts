@@ -52,6 +52,8 @@ const BODY_DROP = 0.5
 export interface AvatarSystem extends System {
   /** The node a user's hand is at (a tracked pose, else a virtual hand under the head), or null. */
   handNode: (userId: string, hand: Hand) => TransformNode | null
+  /** The node of a user's head, or null (e.g. for voice indicators). */
+  headNode: (userId: string) => TransformNode | null
 }
 
 /** Head pose, then hand poses: top-level components, or inside an `avatar` object. */
@@ -258,6 +260,9 @@ export function avatarSystem (ctx: SystemContext): AvatarSystem {
     },
     handNode (userId, hand) {
       return avatars.get(userId)?.parts.hands[hand] ?? null
+    },
+    headNode (userId) {
+      return avatars.get(userId)?.parts.head ?? null
     }
   }
 }

@@ -20,6 +20,8 @@ export function renderPeople (list: HTMLElement | null, people: Person[], selfId
     name.className = 'person-name'
     name.textContent = person.username
     li.append(name)
+    if (person.voiceSession !== null) li.append(voiceBadge(doc, 'person-voice', 'in voice'))
+    if (person.muted) li.append(voiceBadge(doc, 'person-muted', 'muted'))
     const badge = BADGES[person.role]
     if (badge) {
       const span = doc.createElement('span')
@@ -45,4 +47,11 @@ export function renderPeople (list: HTMLElement | null, people: Person[], selfId
     return li
   })
   list.replaceChildren(...items)
+}
+
+function voiceBadge (doc: Document, className: string, text: string): HTMLElement {
+  const span = doc.createElement('span')
+  span.className = `badge ${className}`
+  span.textContent = text
+  return span
 }
