@@ -11,6 +11,8 @@ import { RoomPage } from './fixtures/room-page.ts'
 
 const SECRET = 'browser-test-secret-key-base-0123456789abcdef'
 const WAIT_MS = 60_000
+// Three names, each a page reload with a software-rendered scene: more than tap's default 120 s.
+t.setTimeout(300_000)
 
 const missing = chromiumMissing()
 if (missing) console.log(`# skipping browser tests: ${missing}`)

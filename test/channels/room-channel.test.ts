@@ -301,7 +301,10 @@ t.test('reset puts the world back for everyone inside, keeping their avatars', a
   await server.app.runtime.supervisor.dispatch(server.roomId, { event: 'user_joined', payload: { user_id: 'junk', mesh_builder: ['box', {}] } })
   await alice.until('junk created', () => alice.entity('junk'))
 
-  const reset = await new Visitor(server.app).post(`/rooms/${server.roomId}/reset`)
+  // Only the room's owner may reset it.
+  const owner = new Visitor(server.app)
+  await server.database.prisma.room.update({ where: { id: server.roomId }, data: { ownerId: await owner.userId() } })
+  const reset = await owner.post(`/rooms/${server.roomId}/reset`)
   t.equal(reset.statusCode, 303, 'the reset form redirects')
 
   await alice.until('ball back in place', () => (alice.entity(ballId)?.position as number[] | undefined)?.[0] !== 30)
