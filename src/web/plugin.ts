@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { assertLifecycle, defaultLifecycle, type RoomLifecycle } from './lifecycle.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
 import { RoomDirectory } from './room-directory.ts'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import sessionPlugin from './session.ts'
 import securityPlugin from './security.ts'
 import viewsPlugin from './views.ts'
@@ -64,6 +65,8 @@ async function pages (fastify: FastifyInstance, opts: PagesOptions): Promise<voi
  * live room list stream. Decorates the root instance with `roomDirectory`, which is
  * visible to every plugin (including ones registered before this one, at request time).
  */
+const UNLISTED_RETRY_MS = 5000
+
 async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Promise<void> {
   if (opts.lifecycle !== undefined) assertLifecycle(opts.lifecycle)
   const heartbeatMs = opts.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS
@@ -73,12 +76,28 @@ async function webPlugin (fastify: FastifyInstance, opts: WebPluginOptions): Pro
 
   const directory = new RoomDirectory({
     pubsub: opts.directoryPubsub,
-    unlisted: await fastify.rooms.unlistedRoomIds(),
     onListenerError: (err, event) => { fastify.log.error({ err, event: event.type }, 'room directory listener failed') },
     onShareError: (err, event) => { fastify.log.warn({ err, event: event.type }, 'room change not shared with the other processes') }
   })
   fastify.decorate('roomDirectory', directory)
-  fastify.addHook('onClose', async () => { directory.close() })
+  // The server boots during a database outage too (pages answer 503 meanwhile): the unlisted
+  // rooms are read when the database answers, retried until it does.
+  let retry: NodeJS.Timeout | undefined
+  const loadUnlisted = async (): Promise<void> => {
+    try {
+      directory.addUnlisted(await fastify.rooms.unlistedRoomIds())
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      fastify.log.warn({ err }, 'could not read the unlisted rooms yet; retrying')
+      retry = setTimeout(() => { void loadUnlisted() }, UNLISTED_RETRY_MS)
+      retry.unref()
+    }
+  }
+  await loadUnlisted()
+  fastify.addHook('onClose', async () => {
+    clearTimeout(retry)
+    directory.close()
+  })
   await fastify.register(pages, {
     lifecycle: opts.lifecycle ?? defaultLifecycle(fastify.rooms),
     heartbeatMs,

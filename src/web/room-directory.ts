@@ -110,6 +110,11 @@ export class RoomDirectory {
     return [...this.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id)
   }
 
+  /** Counts these rooms as unlisted (read from the database once it answers). */
+  addUnlisted (roomIds: Iterable<string>): void {
+    for (const id of roomIds) this.unlisted.add(id)
+  }
+
   /** Whether the room may appear on the public list (it is not unlisted, as far as announced). */
   isListed (roomId: string): boolean {
     return !this.unlisted.has(roomId)

@@ -17,8 +17,11 @@ t.test('the session cookie: encrypted, httpOnly, SameSite=Lax, path /, a year', 
   t.notMatch(cookie, /; Secure/, 'not Secure over plain http')
   t.notMatch(decodeURIComponent(cookie!), /anon/, 'the content is not readable')
 
-  const tls = await app.inject({ url: '/rooms', headers: { 'x-forwarded-proto': 'https' } })
-  t.match([tls.headers['set-cookie']].flat().join('\n'), /; Secure/, 'Secure behind a TLS proxy')
+  const forged = await app.inject({ url: '/rooms', headers: { 'x-forwarded-proto': 'https' } })
+  t.notMatch([forged.headers['set-cookie']].flat().join('\n'), /; Secure/, 'X-Forwarded-Proto is not believed without TRUST_PROXY')
+  const behindProxy = await webApp(t, {}, { trustProxy: true })
+  const tls = await behindProxy.inject({ url: '/rooms', headers: { 'x-forwarded-proto': 'https' } })
+  t.match([tls.headers['set-cookie']].flat().join('\n'), /; Secure/, 'Secure behind a trusted TLS proxy')
 })
 
 t.test('the user id is stable across requests and the name change', async (t) => {
