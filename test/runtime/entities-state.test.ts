@@ -229,7 +229,7 @@ t.test('avatar poses wait and are written every avatarWriteIntervalMs, the newes
   for (let x = 1; x <= 100; x++) {
     server.enqueue({ creates: {}, updates: { alice: { x }, bob: { x: -x } }, deletes: {} })
     clock.advance(50)
-    await turn()
+    await rooms.settled()
   }
   // 5 s of moves, 20 a second: the first poses after a quiet spell at once, then the newest at 5 s.
   t.same(rooms.written.slice(1), [
@@ -237,12 +237,12 @@ t.test('avatar poses wait and are written every avatarWriteIntervalMs, the newes
     { creates: {}, updates: { alice: { x: 100 }, bob: { x: -100 } }, deletes: {} }
   ], 'two writes of poses in 5 s instead of 100')
   server.enqueue(move('box', 7))
-  await turn()
+  await rooms.settled()
   t.same(rooms.written.at(-1), move('box', 7), 'a world object is written without waiting for the poses')
   server.enqueue({ creates: {}, updates: { alice: { x: 101 } }, deletes: {} })
   t.match(server.stats(), { pendingPoses: 1 })
   clock.advance(4999)
-  await turn()
+  await rooms.settled()
   t.same(rooms.written.length, 4, 'the next poses wait a whole interval')
   clock.advance(1)
   await server.drain()
