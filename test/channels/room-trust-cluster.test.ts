@@ -4,12 +4,13 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, type BuildAppOptions } from '../../src/app.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { testSchema } from '../helpers/database.ts'
 import type { Teardown } from '../phoenix/fixtures/helpers.ts'
 import { Member, push, SECRET, tokenFor } from './fixtures/room-server.ts'
 import { roomSummary } from '../../src/web/room-list.ts'
+import { Visitor } from '../web/fixtures/helpers.ts'
 
 const databaseUrl = process.env.DATABASE_URL
 const redisUrl = process.env.REDIS_URL
@@ -20,13 +21,13 @@ const WAIT = 10_000
 
 interface Process { app: FastifyInstance, endpoint: string }
 
-async function twoProcesses (t: Teardown): Promise<{ a: Process, b: Process, roomId: string }> {
+async function twoProcesses (t: Teardown, web: BuildAppOptions['web'] = {}): Promise<{ a: Process, b: Process, roomId: string }> {
   const schema = await testSchema(t, databaseUrl!)
   const redisPrefix = `xr-test-${randomBytes(4).toString('hex')}:`
   const start = async (): Promise<Process> => {
     const database = await openDatabase({ kind: 'postgres', url: databaseUrl!, schema })
     t.teardown(() => database.close())
-    const app = await buildApp({ database, logger: false, config: { secretKeyBase: SECRET, databaseUrl, redisUrl, redisPrefix } })
+    const app = await buildApp({ database, logger: false, config: { secretKeyBase: SECRET, databaseUrl, redisUrl, redisPrefix }, web })
     t.teardown(() => app.close())
     await app.listen({ port: 0, host: '127.0.0.1' })
     return { app, endpoint: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/socket` }
@@ -100,5 +101,22 @@ t.test('two processes on Redis', { skip }, async (t) => {
     await b.app.roomPolicies.settled(roomId)
     t.same(await push(sam.channel, 'new_message', { content: 'hello?' }), { status: 'error', response: { reason: 'forbidden' } })
     t.same(await new Member(t, b.endpoint, roomId, tokenFor('tess')).join(), { status: 'error', response: { reason: 'room_locked' } })
+  })
+
+  await t.test('the room creation limit of an address is counted by both processes together', async (t) => {
+    const { a, b } = await twoProcesses(t, { rateLimits: { roomCreateLimit: 3 } })
+    const form = { name: 'Spam', capacity: '24', visibility: 'public' }
+    const onA = new Visitor(a.app)
+    const onB = new Visitor(b.app)
+    const codes = [
+      (await onA.post('/rooms', form)).statusCode,
+      (await onB.post('/rooms', form)).statusCode,
+      (await onA.post('/rooms', form)).statusCode
+    ]
+    t.same(codes, [303, 303, 303], 'three rooms, two of them on the first process')
+    const refused = await onB.post('/rooms', form)
+    t.equal(refused.statusCode, 429, 'the fourth is refused on the second process, which served only one')
+    t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After')
+    t.equal((await a.app.rooms.listRooms()).filter(room => room.name === 'Spam').length, 3)
   })
 })
