@@ -7,7 +7,7 @@ import { topics } from '../runtime/topics.ts'
 import { moderationActions, refusal } from './moderation.ts'
 import { payloads } from './payloads.ts'
 import type { PresenceFields, PresenceTracker, TrackResult } from './presence.ts'
-import { isStaff, memberOf, roleIn, type KickNotice, type PolicyHandle, type PolicySession, type Role, type RoomPolicies, type RoomPolicy } from './room-policy.ts'
+import { isInCharge, isStaff, memberOf, roleIn, type KickNotice, type PolicyHandle, type PolicySession, type Role, type RoomPolicies, type RoomPolicy } from './room-policy.ts'
 
 /** What the room's rules need: the policy cache, the stored records and the clock bans are read with. */
 export interface TrustDeps {
@@ -54,6 +54,19 @@ export class MemberSession implements PolicySession {
     this.#deps = deps
   }
 
+  /** This connection's role: its token may make it an admin, which no stored record says. */
+  #roleIn (policy: RoomPolicy): Role {
+    return roleIn(policy, this.userId, this.#ctx.admin)
+  }
+
+  /** The target's role; an admin is known by the role in one of its presence metas. */
+  async #targetRole (policy: RoomPolicy, targetId: string): Promise<Role> {
+    const role = roleIn(policy, targetId)
+    if (role !== 'member' && role !== 'moderator') return role
+    const present = (await this.#deps.presence.list(this.#ctx.topic))[targetId]
+    return present?.metas.some((meta) => meta.role === 'admin') === true ? 'admin' : role
+  }
+
   get #policy (): RoomPolicy {
     if (!this.#handle) throw new Error('the member session has not entered its room')
     return this.#handle.policy
@@ -61,8 +74,8 @@ export class MemberSession implements PolicySession {
 
   /**
    * Enters the room's policy and checks the ban, the lock and (early, cheaply) the capacity;
-   * null when the user may come in. The owner is never banned; owner and moderators pass the
-   * lock and the capacity. A refused session has left again.
+   * null when the user may come in. Owner and admins are never banned; they and moderators pass
+   * the lock and the capacity. A refused session has left again.
    */
   async admit (): Promise<Refusal | null> {
     const handle = await this.#deps.policies.enter(this.#roomId, this)
@@ -82,7 +95,7 @@ export class MemberSession implements PolicySession {
   /** Tracks the connection in presence with its role; null (nothing tracked) when the room is full. */
   async track (username: string, fields: Partial<PresenceFields> = {}): Promise<TrackResult | null> {
     const policy = this.#policy
-    this.#role = roleIn(policy, this.userId)
+    this.#role = this.#roleIn(policy)
     const { presence } = this.#deps
     const meta = { ...fields, username, role: this.#role }
     const tracked = isStaff(this.#role)
@@ -98,7 +111,7 @@ export class MemberSession implements PolicySession {
   /** Why the user may not do this now ('forbidden', 'muted'), or null. */
   refuse (privilege: Privilege): string | null {
     const policy = this.#policy
-    if (isStaff(roleIn(policy, this.userId))) return null
+    if (isStaff(this.#roleIn(policy))) return null
     if (privilege === 'grab') return policy.settings.allowGrab ? null : 'forbidden'
     if (!policy.settings.allowChat) return 'forbidden'
     return memberOf(policy, this.userId).chatMuted ? 'muted' : null
@@ -112,8 +125,8 @@ export class MemberSession implements PolicySession {
     const action = Object.hasOwn(moderationActions, name) ? moderationActions[name]! : undefined
     if (!action) return error('unknown action')
     const policy = this.#policy
-    const actorRole = roleIn(policy, this.userId)
-    if (refusal(action, actorRole, roleIn(policy, targetId))) return error('forbidden')
+    const actorRole = this.#roleIn(policy)
+    if (refusal(action, actorRole, await this.#targetRole(policy, targetId))) return error('forbidden')
     const { members, bans, policies, now, banMs } = this.#deps
     try {
       const response = await action.run({
@@ -137,7 +150,7 @@ export class MemberSession implements PolicySession {
   async deleteMessage (payload: unknown): Promise<HandleResult> {
     const parsed = payloads.deleteMessage.parse(payload)
     if (!parsed.ok) return error('invalid delete_message payload')
-    if (!isStaff(roleIn(this.#policy, this.userId))) return error('forbidden')
+    if (!isStaff(this.#roleIn(this.#policy))) return error('forbidden')
     const { id } = parsed.value
     try {
       if (!await this.#deps.chat.delete(this.#roomId, id)) return error('message_not_found')
@@ -163,7 +176,7 @@ export class MemberSession implements PolicySession {
   }
 
   policyChanged (policy: RoomPolicy): void {
-    const role = roleIn(policy, this.userId)
+    const role = this.#roleIn(policy)
     const ref = this.#presenceRef
     if (role === this.#role || ref === null) return
     this.#role = role
@@ -189,8 +202,8 @@ export class MemberSession implements PolicySession {
   }
 
   async #refusal (policy: RoomPolicy): Promise<Refusal | null> {
-    const role = roleIn(policy, this.userId)
-    if (role !== 'owner') {
+    const role = this.#roleIn(policy)
+    if (!isInCharge(role)) {
       const ban = await this.#deps.bans.active(this.#roomId, this.userId, new Date(this.#deps.now()))
       if (ban) return { reason: 'banned', until: ban.until.toISOString() }
     }

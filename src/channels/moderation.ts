@@ -1,8 +1,8 @@
 import type { RoomBans } from '../db/room-bans.ts'
 import type { MemberRecord, RoomMembers } from '../db/room-members.ts'
-import type { Role, RoomPolicies } from './room-policy.ts'
+import { isInCharge, type Role, type RoomPolicies } from './room-policy.ts'
 
-/** Who may take an action: owner and moderators, or the owner alone. */
+/** Who may take an action: owner, admins and moderators, or owner and admins alone. */
 export type Authority = 'staff' | 'owner'
 
 /** Everything an action may use; the actor and target are already checked against `authority`. */
@@ -60,7 +60,7 @@ export const moderationActions: Readonly<Record<string, ModerationAction>> = Obj
 
 /** Why the actor may not take the action on the target, or null when they may. */
 export function refusal (action: ModerationAction, actorRole: Role, targetRole: Role): 'forbidden' | null {
-  if (targetRole === 'owner') return 'forbidden'
-  if (action.authority === 'owner' ? actorRole !== 'owner' : actorRole === 'member') return 'forbidden'
+  if (isInCharge(targetRole)) return 'forbidden'
+  if (action.authority === 'owner' ? !isInCharge(actorRole) : actorRole === 'member') return 'forbidden'
   return null
 }

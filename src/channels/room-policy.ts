@@ -3,8 +3,11 @@ import { PLAIN_MEMBER } from '../db/room-members.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
 
-/** A person's standing in a room: the owner is rooms.owner_id, moderators have a room_members row. */
-export type Role = 'owner' | 'moderator' | 'member'
+/**
+ * A person's standing in a room: the owner is rooms.owner_id, moderators have a room_members row,
+ * an admin is a connection whose token says its session signed in with ADMIN_TOKEN.
+ */
+export type Role = 'owner' | 'admin' | 'moderator' | 'member'
 
 /** The room's settings that the room itself enforces. */
 export interface RoomSettings {
@@ -21,10 +24,13 @@ export interface RoomPolicy {
   readonly members: ReadonlyMap<string, MemberRecord>
 }
 
-export const roleIn = (policy: RoomPolicy, userId: string): Role =>
-  policy.settings.ownerId === userId ? 'owner' : policy.members.get(userId)?.role === 'moderator' ? 'moderator' : 'member'
+export const roleIn = (policy: RoomPolicy, userId: string, admin = false): Role =>
+  policy.settings.ownerId === userId ? 'owner' : admin ? 'admin' : policy.members.get(userId)?.role === 'moderator' ? 'moderator' : 'member'
 
-/** Owner and moderators: never refused, may always enter, may moderate. */
+/** Owner and admins: what only the owner may do (promote, demote), nobody may do to them (kick, mute), and no ban keeps them out. */
+export const isInCharge = (role: Role): boolean => role === 'owner' || role === 'admin'
+
+/** Owner, admins and moderators: never refused, may always enter, may moderate. */
 export const isStaff = (role: Role): boolean => role !== 'member'
 
 export const memberOf = (policy: RoomPolicy, userId: string): MemberRecord => policy.members.get(userId) ?? PLAIN_MEMBER

@@ -13,7 +13,7 @@ export interface Person {
   role: Role
 }
 
-const ROLES = new Set<string>(['owner', 'moderator', 'member'])
+const ROLES = new Set<string>(['owner', 'admin', 'moderator', 'member'])
 
 /**
  * Turns a Presence entry into a Person. Presence's shape is

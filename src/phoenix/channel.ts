@@ -13,6 +13,8 @@ export interface ChannelContext {
   readonly userId: string | null
   /** The display name signed into the same token, or null. */
   readonly username: string | null
+  /** The same token says its session signed in as an admin (it manages every room). */
+  readonly admin: boolean
   /** The ref of the phx_join that created this instance; every push carries it. */
   readonly joinRef: string
   /** Unique id of the WebSocket connection, e.g. to tell two tabs of one user apart. */

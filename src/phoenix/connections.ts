@@ -34,11 +34,21 @@ export class Connections {
   }
 }
 
+/** Who a connection is, from its user token. */
+export interface Identity {
+  userId: string | null
+  username: string | null
+  /** The token was signed for a session signed in as an admin. */
+  admin: boolean
+}
+
+const ANONYMOUS: Identity = Object.freeze({ userId: null, username: null, admin: false })
+
 /** Who a connection's user token names; an absent or rejected token connects anonymously. */
-export function identify (secretKeyBase: string, token: string | null, log: FastifyBaseLogger): { userId: string | null, username: string | null } {
-  if (token === null) return { userId: null, username: null }
+export function identify (secretKeyBase: string, token: string | null, log: FastifyBaseLogger): Identity {
+  if (token === null) return ANONYMOUS
   const verified = verifyUserToken(secretKeyBase, token)
-  if (verified.ok) return { userId: verified.userId, username: verified.username ?? null }
+  if (verified.ok) return { userId: verified.userId, username: verified.username ?? null, admin: verified.admin === true }
   log.debug({ reason: verified.reason }, 'connecting anonymously: user token rejected')
-  return { userId: null, username: null }
+  return ANONYMOUS
 }

@@ -89,11 +89,12 @@ export async function longPollTransport (fastify: FastifyInstance, opts: LongPol
       request.log.warn({ ip: request.ip }, 'refusing longpoll: too many connections from this address')
       return refuse(reply, 429, 'XR_ERR_PHOENIX_TOO_MANY_SOCKETS', `Too many connections from this address (at most ${connections.maxPerIp})`)
     }
-    const { userId, username } = identify(secretKeyBase, userTokenOf(request), request.log)
+    const { userId, username, admin } = identify(secretKeyBase, userTokenOf(request), request.log)
     const session = new LongPollSession(windowMs, () => { void socket.close(1000, 'longpoll client gone') })
     const socket: PhoenixSocket = new PhoenixSocket({
       userId,
       username,
+      admin,
       router,
       heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
       maxChannels: opts.maxChannelsPerSocket,

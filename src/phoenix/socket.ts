@@ -13,6 +13,8 @@ export interface PhoenixSocketOptions {
   userId: string | null
   /** The display name signed into the token, if any. */
   username?: string | null
+  /** The token was signed for an admin session. */
+  admin?: boolean
   router: ChannelRouter
   /** Writes one text frame to the connection. */
   send: (frame: string) => void
@@ -63,6 +65,7 @@ export class PhoenixSocket {
   readonly id = randomUUID()
   readonly userId: string | null
   readonly username: string | null
+  readonly admin: boolean
   private readonly router: ChannelRouter
   private readonly transportSend: (frame: string) => void
   private readonly transportClose: (code: number, reason: string) => void
@@ -78,6 +81,7 @@ export class PhoenixSocket {
   constructor (options: PhoenixSocketOptions) {
     this.userId = options.userId
     this.username = options.username ?? null
+    this.admin = options.admin ?? false
     this.router = options.router
     this.transportSend = options.send
     this.transportClose = options.close
@@ -302,6 +306,7 @@ export class PhoenixSocket {
       topic: join.topic,
       userId: this.userId,
       username: this.username,
+      admin: this.admin,
       joinRef: join.joinRef,
       socketId: this.id,
       log: join.log,

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 
 /**
  * Signed, expiring user tokens in the spirit of Phoenix.Token: `<payload>.<signature>`, both
- * base64url, where the payload is JSON `{u: userId, n?: displayName, t: signedAtSeconds}`. They are signed, not
+ * base64url, where the payload is JSON `{u: userId, n?: displayName, a?: 1 (an admin), t: signedAtSeconds}`. They are signed, not
  * encrypted: the user id is readable by whoever holds the token.
  *
  * The alphabet matters: the phoenix client sends `authToken` inside Sec-WebSocket-Protocol as
@@ -15,7 +15,7 @@ const SALT = 'user socket'
 const DEFAULT_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 
 export type VerifyResult =
-  | { ok: true, userId: string, username?: string }
+  | { ok: true, userId: string, username?: string, admin?: true }
   | { ok: false, reason: 'invalid' | 'expired' }
 
 // A derived key means a leaked token signature says nothing about the raw secret_key_base.
@@ -28,15 +28,16 @@ function sign (secret: string, payload: string): string {
 }
 
 /**
- * Signs `userId` (and the display name the session chose, so the socket needs no session
- * lookup) with the time it was signed; `now` (ms since epoch) is injectable for tests.
+ * Signs `userId` (and the display name the session chose, and whether it signed in as an admin,
+ * so the socket needs no session lookup) with the time it was signed; `now` (ms since epoch) is
+ * injectable for tests.
  */
 export function signUserToken (
   secret: string,
   userId: string,
-  { now = Date.now(), username }: { now?: number, username?: string } = {}
+  { now = Date.now(), username, admin = false }: { now?: number, username?: string, admin?: boolean } = {}
 ): string {
-  const claims = { u: userId, ...(username === undefined ? {} : { n: username }), t: Math.floor(now / 1000) }
+  const claims = { u: userId, ...(username === undefined ? {} : { n: username }), ...(admin ? { a: 1 } : {}), t: Math.floor(now / 1000) }
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url')
   return `${payload}.${sign(secret, payload)}`
 }
@@ -66,9 +67,10 @@ export function verifyUserToken (
     return invalid
   }
   if (typeof claims !== 'object' || claims === null) return invalid
-  const { u: userId, n: username, t: signedAt } = claims as Record<string, unknown>
+  const { u: userId, n: username, a: admin, t: signedAt } = claims as Record<string, unknown>
   if (typeof userId !== 'string' || userId === '' || !Number.isSafeInteger(signedAt)) return invalid
   if (username !== undefined && typeof username !== 'string') return invalid
+  if (admin !== undefined && admin !== 1) return invalid
   if ((signedAt as number) + maxAgeSeconds < now / 1000) return { ok: false, reason: 'expired' }
-  return username === undefined ? { ok: true, userId } : { ok: true, userId, username }
+  return { ok: true, userId, ...(username === undefined ? {} : { username }), ...(admin === 1 ? { admin: true } : {}) }
 }

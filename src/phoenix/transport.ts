@@ -132,10 +132,11 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
       }
     }
   }, (ws, request) => {
-    const { userId, username } = identify(secretKeyBase, tokenOf(request), request.log)
+    const { userId, username, admin } = identify(secretKeyBase, tokenOf(request), request.log)
     const socket = new PhoenixSocket({
       userId,
       username,
+      admin,
       router,
       heartbeatTimeoutMs,
       maxChannels: maxChannelsPerSocket,

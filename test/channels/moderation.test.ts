@@ -1,5 +1,6 @@
 import t from 'tap'
-import { joinedMember, Member, push, startRoomServer, tokenFor } from './fixtures/room-server.ts'
+import { signUserToken } from '../../src/phoenix/token.ts'
+import { joinedMember, Member, push, SECRET, startRoomServer, tokenFor } from './fixtures/room-server.ts'
 import { makeModerator, storeSettings } from './fixtures/trust.ts'
 
 const WAIT = 10_000
@@ -142,4 +143,32 @@ t.test('delete_message: owner and moderators delete, everyone is told, a later j
   const owen = await joinedMember(t, server, 'owen')
   await owen.until('history', () => owen.pushesOf('messages').length === 1, WAIT)
   t.same(owen.messages.map(m => m.content), ['nice'], 'deleted messages are not sent on join')
+})
+
+t.test('an admin (the token says so) has the owner\'s powers in any room, passes a ban, a lock and a full room, and nobody acts on them', async (t) => {
+  const server = await startRoomServer(t)
+  await storeSettings(server, { ownerId: 'owen', capacity: 2, locked: true })
+  await makeModerator(server, 'mona')
+  await server.app.db.prisma.roomBan.create({ data: { roomId: server.roomId, userId: 'ada', bannedBy: 'owen', until: new Date(Date.now() + 60_000) } })
+  const owen = await joinedMember(t, server, 'owen')
+  const mona = await joinedMember(t, server, 'mona')
+  t.same(await new Member(t, server.endpoint, server.roomId, tokenFor('sam')).join(), { status: 'error', response: { reason: 'room_locked' } }, 'a member is kept out')
+  t.same((await new Member(t, server.endpoint, server.roomId, tokenFor('ada')).join()).response.reason, 'banned', 'ada without the admin claim is banned')
+
+  const ada = new Member(t, server.endpoint, server.roomId, signUserToken(SECRET, 'ada', { username: 'Ada', admin: true }))
+  t.equal((await ada.join()).status, 'ok', 'ada as an admin enters a locked, full room she is banned from')
+  await owen.until('ada an admin at owen', () => roleOf(owen, 'ada') === 'admin', WAIT)
+
+  t.same(await push(ada.channel, 'moderate', { action: 'promote', user_id: 'tess' }), { status: 'ok', response: {} }, 'an admin promotes, as the owner does')
+  t.same(await push(ada.channel, 'moderate', { action: 'demote', user_id: 'mona' }), { status: 'ok', response: {} })
+  await owen.until('mona a member', () => roleOf(owen, 'mona') === 'member', WAIT)
+  t.same(await push(ada.channel, 'moderate', { action: 'kick', user_id: 'owen' }), { status: 'error', response: { reason: 'forbidden' } }, 'not even an admin acts on the owner')
+  for (const action of ['kick', 'mute_chat']) {
+    t.same(await push(owen.channel, 'moderate', { action, user_id: 'ada' }), { status: 'error', response: { reason: 'forbidden' } }, `the owner may not ${action} an admin`)
+  }
+  t.same(await push(mona.channel, 'moderate', { action: 'kick', user_id: 'ada' }), { status: 'error', response: { reason: 'forbidden' } })
+  t.equal(await server.app.db.prisma.roomBan.count({ where: { userId: 'ada', bannedBy: { not: 'owen' } } }), 0, 'no ban was stored for ada')
+  t.equal((await push(ada.channel, 'moderate', { action: 'kick', user_id: 'mona' })).status, 'ok', 'an admin kicks')
+  await mona.until('mona kicked', () => mona.pushesOf('kicked').length === 1, WAIT)
+  t.same(mona.pushesOf('kicked').map(k => (k as { by: string }).by), ['Ada'])
 })

@@ -13,7 +13,8 @@ t.test('personFromPresence: missing or odd metas', async t => {
 
 t.test('personFromPresence: the newest meta\'s role; an unknown role is a member', async t => {
   t.equal(personFromPresence('u4', { metas: [{ username: 'A', role: 'member' }, { username: 'A', role: 'moderator' }] }).role, 'moderator')
-  t.equal(personFromPresence('u5', { metas: [{ username: 'A', role: 'admin' }] }).role, 'member')
+  t.equal(personFromPresence('u5', { metas: [{ username: 'A', role: 'superuser' }] }).role, 'member')
+  t.equal(personFromPresence('u6', { metas: [{ username: 'A', role: 'admin' }] }).role, 'admin', 'a server admin in the room')
 })
 
 t.test('personFromPresence: the connection in voice gives the voice session and muted', async t => {

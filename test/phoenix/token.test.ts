@@ -68,3 +68,15 @@ t.test('a display name can ride along in the token and is covered by the signatu
   const renamed = Buffer.from(JSON.stringify({ ...claims, n: 'Mallory' })).toString('base64url')
   t.same(verifyUserToken(secret, `${renamed}.${signature}`), { ok: false, reason: 'invalid' }, 'a changed name breaks the signature')
 })
+
+t.test('the admin claim is signed like the rest: present only when asked for, and not forgeable', async (t) => {
+  const secret = 'admin-secret-0123456789abcdef0123456789'
+  const token = signUserToken(secret, 'user-7', { username: 'Ada', admin: true })
+  t.same(verifyUserToken(secret, token), { ok: true, userId: 'user-7', username: 'Ada', admin: true })
+  t.same(verifyUserToken(secret, signUserToken(secret, 'user-7', { admin: false })), { ok: true, userId: 'user-7' }, 'no admin key unless admin')
+
+  const [payload, signature] = signUserToken(secret, 'user-7').split('.')
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'))
+  const promoted = Buffer.from(JSON.stringify({ ...claims, a: 1 })).toString('base64url')
+  t.same(verifyUserToken(secret, `${promoted}.${signature}`), { ok: false, reason: 'invalid' }, 'adding the claim breaks the signature')
+})

@@ -3,11 +3,18 @@ import { loadConfig } from '../../src/config.ts'
 import { hashManageToken, manageTokenMatches, newManageToken } from '../../src/web/manage-link.ts'
 import { canManage, roomRole } from '../../src/web/room-access.ts'
 import { databaseKind } from '../helpers/database.ts'
-import { meta, ownedRoom, recordingLifecycle, Visitor, webApp } from './fixtures/helpers.ts'
+import { verifyUserToken } from '../../src/phoenix/token.ts'
+import { meta, ownedRoom, recordingLifecycle, SECRET, Visitor, webApp } from './fixtures/helpers.ts'
 
 t.comment(`database: ${databaseKind()}`)
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef'
+
+function verified (token: string | undefined): { admin?: true } {
+  const result = verifyUserToken(SECRET, token ?? '')
+  if (!result.ok) throw new Error(`the page's user token is ${result.reason}`)
+  return result
+}
 
 /** Every way to manage a room, as [method, url, form]. */
 const manageRequests = (id: string): Array<['GET' | 'POST', string, Record<string, string>]> => [
@@ -154,7 +161,9 @@ t.test('an admin manages every room, the seeded ones too, until signing out', as
   t.equal((await admin.post('/admin', { token: ADMIN_TOKEN })).statusCode, 303)
   t.match((await admin.get('/rooms')).body, 'You are signed in as an admin')
   t.equal((await admin.get(`/rooms/${seeded.id}/edit`)).statusCode, 200)
-  t.equal(meta((await admin.get(`/rooms/${seeded.id}`)).body, 'room-role'), 'admin')
+  const adminPage = (await admin.get(`/rooms/${seeded.id}`)).body
+  t.equal(meta(adminPage, 'room-role'), 'admin')
+  t.equal(verified(meta(adminPage, 'user-token')).admin, true, 'the socket token says admin, so the room channel lets the admin moderate')
   const someone = new Visitor(app)
   const theirs = await ownedRoom(app, someone, { name: 'Theirs' })
   t.equal((await admin.post(`/rooms/${theirs.id}`, { name: 'Moderated', capacity: '10', visibility: 'public' })).statusCode, 303, 'and anyone\'s room')
@@ -163,6 +172,7 @@ t.test('an admin manages every room, the seeded ones too, until signing out', as
 
   t.equal((await admin.post('/admin/sign-out')).statusCode, 303)
   t.equal((await admin.get(`/rooms/${seeded.id}/edit`)).statusCode, 403, 'signed out')
+  t.equal(verified(meta((await admin.get(`/rooms/${seeded.id}`)).body, 'user-token')).admin, undefined, 'a new token no longer says admin')
 })
 
 t.test('admin sign-in attempts are limited per address', async (t) => {

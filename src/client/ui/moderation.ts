@@ -1,7 +1,10 @@
 /** A viewer's standing in the room, from their own presence meta. */
-export type Role = 'owner' | 'moderator' | 'member'
+export type Role = 'owner' | 'admin' | 'moderator' | 'member'
 
 export const isStaff = (role: Role): boolean => role !== 'member'
+
+/** Owner and admins: they alone promote and demote, and nobody acts on them. */
+const inCharge = (role: Role): boolean => role === 'owner' || role === 'admin'
 
 /** The `moderate` actions the people list offers, and who may take each. */
 const ACTIONS: Array<{ action: string, label: string, ownerOnly: boolean, shows: (target: Role) => boolean }> = [
@@ -12,10 +15,10 @@ const ACTIONS: Array<{ action: string, label: string, ownerOnly: boolean, shows:
   { action: 'demote', label: 'Remove moderator', ownerOnly: true, shows: (target) => target === 'moderator' }
 ]
 
-/** The buttons a viewer with `viewer` role gets for a person with `target` role (none for the owner). */
+/** The buttons a viewer with `viewer` role gets for a person with `target` role (none for the owner or an admin). */
 export function actionButtons (doc: Document, viewer: Role, target: Role): HTMLButtonElement[] {
-  if (!isStaff(viewer) || target === 'owner') return []
-  return ACTIONS.filter((a) => (!a.ownerOnly || viewer === 'owner') && a.shows(target)).map((a) => {
+  if (!isStaff(viewer) || inCharge(target)) return []
+  return ACTIONS.filter((a) => (!a.ownerOnly || inCharge(viewer)) && a.shows(target)).map((a) => {
     const button = doc.createElement('button')
     button.type = 'button'
     button.className = 'person-action'

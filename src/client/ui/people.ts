@@ -1,11 +1,11 @@
 import type { Person } from '../presence.ts'
 import { actionButtons, type Role } from './moderation.ts'
 
-const BADGES: Partial<Record<Role, string>> = { owner: 'owner', moderator: 'moderator' }
+const BADGES: Partial<Record<Role, string>> = { owner: 'owner', admin: 'admin', moderator: 'moderator' }
 
 /**
- * Replaces the list's items. Names are set with textContent only. The owner and moderators get
- * a badge; a viewer who is owner or moderator gets moderation buttons on everyone else.
+ * Replaces the list's items. Names are set with textContent only. The owner, admins and
+ * moderators get a badge; a viewer who is one of them gets moderation buttons on everyone else.
  */
 export function renderPeople (list: HTMLElement | null, people: Person[], selfId: string | null): void {
   if (!list) return

@@ -169,7 +169,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
       manageLink: manageLink && `${request.protocol}://${request.host}${manageLink}`,
       bodyClass: 'page-room',
       meta: [
-        { name: 'user-token', content: signUserToken(fastify.config.secretKeyBase, visitor.id, { username: visitor.name }) },
+        { name: 'user-token', content: signUserToken(fastify.config.secretKeyBase, visitor.id, { username: visitor.name, admin: request.session.get('admin') === true }) },
         { name: 'room-id', content: room.id },
         { name: 'user-id', content: visitor.id },
         { name: 'username', content: visitor.name },

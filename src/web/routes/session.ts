@@ -35,7 +35,7 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     const username = normalizeUsername(request.body.username)
     request.session.set('username', username)
     if ((request.headers.accept ?? '').includes('application/json')) {
-      return { username, user_token: signUserToken(fastify.config.secretKeyBase, request.visitor.id, { username }) }
+      return { username, user_token: signUserToken(fastify.config.secretKeyBase, request.visitor.id, { username, admin: request.session.get('admin') === true }) }
     }
     if (wantsJson(request)) return reply.code(204).send()
     setFlash(request, 'notice', `You now appear as “${username}”.`)
