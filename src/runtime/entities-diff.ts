@@ -51,6 +51,13 @@ export function put (target: Record<string, unknown>, key: string, value: unknow
 
 const emptyDiff = (): EntitiesDiff => ({ creates: {}, updates: {}, deletes: {} })
 
+/** Freezes a JSON-like value and everything in it; returns it. */
+export function deepFreeze<T> (value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+  return Object.freeze(value)
+}
+
 /** Pending changes, at most one per entity, folded with the table above. */
 export class Coalescer {
   readonly #pending = new Map<string, Pending>()
@@ -105,17 +112,12 @@ export function splitByEntity (diff: EntitiesDiff): EntitiesDiff[] {
   return [...parts.values()]
 }
 
-const isMap = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
-export function isEntitiesDiff (value: unknown): value is EntitiesDiff {
-  if (!isMap(value) || !isMap(value.creates) || !isMap(value.updates) || !isMap(value.deletes)) return false
-  return Object.values(value.creates).every(isMap) && Object.values(value.updates).every(isMap)
-}
-
 export interface EntitiesDiffOptions {
   roomId: string
+  /** Carries the diff to the room's sockets (`room:<id>`), in this process and any other. */
   pubsub: PubSub
+  /** Hands the diff to the room's persistence (EntitiesState), before the sockets get it; a throw fails the emit. */
+  persist: (diff: EntitiesDiff) => void
   clock: Clock
   syncIntervalMs: number
   /** Called when an emit fails (the room treats it as a crash). */
@@ -123,9 +125,9 @@ export interface EntitiesDiffOptions {
 }
 
 /**
- * One per room. Collects mutations and emits the folded diff to `room:<id>` as
- * `{ event: 'entities_diff', payload }` (for sockets) and bare to `entities_diff_stream:<id>`
- * (for persistence): one sync interval after the first mutation of a quiet room, then on that
+ * One per room. Collects mutations and emits the folded diff, frozen, to its room's persistence
+ * (a direct call: both live in the room) and to `room:<id>` as `{ event: 'entities_diff',
+ * payload }` (for sockets): one sync interval after the first mutation of a quiet room, then on that
  * cadence (every interval after the previous emit was due) while mutations keep coming. An
  * empty window emits nothing and arms no timer.
  */
@@ -163,18 +165,20 @@ export class EntitiesDiffServer {
 
   /**
    * Emits what is pending now. Resolves with the diff (null when there was nothing) once
-   * local subscribers have it; rejects when the pubsub refuses it.
+   * persistence and local subscribers have it; rejects when either refuses it.
    */
   async flush (): Promise<EntitiesDiff | null> {
     this.#cancelTimer()
-    const diff = this.#coalescer.take()
-    if (!diff) return null
+    const taken = this.#coalescer.take()
+    if (!taken) return null
     this.#emitted++
+    // Shared, not copied, by persistence and the pubsub: frozen, so none of them can change
+    // what the others see.
+    const diff = deepFreeze(taken)
     // Persistence first: if the socket broadcast then fails, the room crashes, and rejoining
     // clients read a world that already includes this diff.
-    const persisted = this.#o.pubsub.broadcast(topics.entitiesDiffStream(this.#o.roomId), diff)
-    const pushed = this.#o.pubsub.broadcast(topics.room(this.#o.roomId), { event: 'entities_diff', payload: diff })
-    await Promise.all([persisted, pushed])
+    this.#o.persist(diff)
+    await this.#o.pubsub.broadcast(topics.room(this.#o.roomId), { event: 'entities_diff', payload: diff })
     return diff
   }
 

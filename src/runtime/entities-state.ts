@@ -1,10 +1,8 @@
 import type { EntitiesDiff } from '../db/types.ts'
 import { PendingPoses, splitAvatarPoses } from './avatar-poses.ts'
 import type { Clock } from './clock.ts'
-import { isEntitiesDiff, mergeDiffs, splitByEntity } from './entities-diff.ts'
+import { mergeDiffs, splitByEntity } from './entities-diff.ts'
 import type { Logger } from './logger.ts'
-import type { PubSub } from './pubsub.ts'
-import { topics } from './topics.ts'
 
 /** What persistence needs from the rooms data module. */
 export interface DiffStore {
@@ -85,17 +83,14 @@ export function isDataRejection (error: unknown): boolean {
 export interface EntitiesStateOptions extends PersistenceOptions {
   roomId: string
   store: DiffStore
-  pubsub: PubSub
   clock: Clock
   logger: Logger
-  /** Called when a message cannot be taken in (the room treats it as a crash). */
-  onError: (error: unknown) => void
   /** Whether an entity is an avatar, whose pose updates wait (see avatarWriteIntervalMs). Default: none is. */
   isAvatar?: (entityId: string) => boolean
 }
 
 /**
- * One per room: writes every diff from `entities_diff_stream:<id>` to the database, strictly
+ * One per room: writes every diff its room emits to the database, strictly
  * in order, one transaction at a time, never holding up the room (diffs queue meanwhile).
  *
  * - Writes start at most every `writeIntervalMs`; the diffs waiting then are folded into one
@@ -133,30 +128,15 @@ export class EntitiesStateServer {
   #posesQueuedAt = -Infinity
   /** When the last write started (clock time). */
   #lastWriteAt = -Infinity
-  #unsubscribe: (() => void) | null = null
   #stopped = false
 
   constructor (options: EntitiesStateOptions) {
     this.#o = { maxQueue: 1000, maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 5000, writeIntervalMs: 250, avatarWriteIntervalMs: 5000, ...definedOnly(options) }
   }
 
-  start (): void {
-    this.#unsubscribe = this.#o.pubsub.subscribe(topics.entitiesDiffStream(this.#o.roomId), (message) => {
-      try {
-        this.enqueue(message)
-      } catch (err) {
-        this.#o.onError(err)
-      }
-    })
-  }
-
-  /** Queues a diff for writing (the stream subscription calls this). */
-  enqueue (diff: unknown): void {
+  /** Queues a diff for writing (its room's EntitiesDiff calls this with each diff it emits). */
+  enqueue (diff: EntitiesDiff): void {
     if (this.#stopped) throw new Error(`persistence of room ${this.#o.roomId} is stopped`)
-    if (!isEntitiesDiff(diff)) {
-      this.#o.logger.error({ roomId: this.#o.roomId, diff }, 'ignoring a malformed entities diff')
-      return
-    }
     const { isAvatar } = this.#o
     if (isAvatar === undefined || this.#o.avatarWriteIntervalMs === 0) {
       this.#push(diff)
@@ -232,7 +212,6 @@ export class EntitiesStateServer {
   /** Stops taking diffs and retrying. Call `drain()` first: whatever is still queued is lost (and logged). */
   stop (): void {
     this.#stopped = true
-    this.#unsubscribe?.()
     if (this.#retryTimer !== null) this.#o.clock.clearTimeout(this.#retryTimer)
     this.#cancelInterval()
     if (this.#posesTimer !== null) this.#o.clock.clearTimeout(this.#posesTimer)

@@ -22,12 +22,6 @@ export interface RoomServerOptions {
   store: RoomStore
   /** Where the room's events come from (`room_stream:<id>`) and its diffs go to sockets (`room:<id>`). */
   pubsub: PubSub
-  /**
-   * Carries the diffs to persistence (`entities_diff_stream:<id>`), which runs in this process.
-   * Default: `pubsub`. With a pubsub across processes, a process-local one keeps that traffic
-   * off the network and has every emitted diff queued for writing at once.
-   */
-  localPubsub?: PubSub
   clock: Clock
   logger: Logger
   syncIntervalMs: number
@@ -76,14 +70,20 @@ export class RoomServer implements Stoppable {
     this.#o = options
     this.id = options.roomId
     const { roomId, store, clock, logger } = options
-    const local = options.localPubsub ?? options.pubsub
     const crash = (error: unknown): void => this.crash(error)
-    this.entitiesDiff = new EntitiesDiffServer({ roomId, pubsub: outputs(options.pubsub, local, roomId), clock, syncIntervalMs: options.syncIntervalMs, onError: crash })
     const isAvatar = (entityId: string): boolean => {
       const components = this.world.get(entityId)
       return components !== undefined && 'avatar' in components
     }
-    this.entitiesState = new EntitiesStateServer({ ...options.persistence, roomId, store, pubsub: local, clock, logger, onError: crash, isAvatar })
+    this.entitiesState = new EntitiesStateServer({ ...options.persistence, roomId, store, clock, logger, isAvatar })
+    this.entitiesDiff = new EntitiesDiffServer({
+      roomId,
+      pubsub: options.pubsub,
+      persist: (diff) => this.entitiesState.enqueue(diff),
+      clock,
+      syncIntervalMs: options.syncIntervalMs,
+      onError: crash
+    })
     this.userSnapshot = new UserSnapshot(options.store, options.roomId)
   }
 
@@ -104,7 +104,6 @@ export class RoomServer implements Stoppable {
   start (): void {
     if (this.#status !== 'created') return
     this.#status = 'running'
-    this.entitiesState.start()
     this.#unsubscribe = this.#o.pubsub.subscribe(topics.roomStream(this.id), (message) => this.handle(message))
   }
 
@@ -206,16 +205,5 @@ export class RoomServer implements Stoppable {
   #stopIntake (): void {
     this.#unsubscribe?.()
     this.#unsubscribe = null
-  }
-}
-
-/** The diffs' two destinations: persistence in this process, sockets wherever they are. */
-function outputs (shared: PubSub, local: PubSub, roomId: string): PubSub {
-  if (shared === local) return shared
-  const persistence = topics.entitiesDiffStream(roomId)
-  return {
-    subscribe: (topic, handler) => (topic === persistence ? local : shared).subscribe(topic, handler),
-    broadcast: (topic, message) => (topic === persistence ? local : shared).broadcast(topic, message),
-    subscriberCount: (topic) => (topic === persistence ? local : shared).subscriberCount(topic)
   }
 }

@@ -46,8 +46,6 @@ export interface SupervisorCluster {
 export interface RoomsSupervisorOptions {
   store: SupervisorStore
   pubsub: PubSub
-  /** Carries diffs to persistence within this process (see RoomServerOptions.localPubsub). */
-  localPubsub?: PubSub
   /** Unset: this process runs every room it serves. */
   cluster?: SupervisorCluster
   registry: Registry<RoomServer>
@@ -334,7 +332,6 @@ export class RoomsSupervisor {
       roomId,
       store: lease ? this.#fenced(lease) : this.#o.store,
       pubsub: this.#o.pubsub,
-      localPubsub: this.#o.localPubsub,
       clock: this.#o.clock,
       logger: this.#o.logger,
       syncIntervalMs: this.#o.syncIntervalMs,

@@ -109,7 +109,6 @@ export class RoomRuntime {
       store: options.rooms,
       pubsub: this.pubsub,
       // Diffs are written where they are made: no need to send them through Redis.
-      localPubsub: cluster ? new MemoryPubSub({ logger }) : undefined,
       cluster: cluster && this.#calls
         ? {
             leases: cluster.leases,

@@ -4,8 +4,6 @@ export const topics = {
   room: (roomId: string) => `room:${roomId}`,
   /** Room events (`{ event, payload }`), what happens in the room; the room server consumes them. */
   roomStream: (roomId: string) => `room_stream:${roomId}`,
-  /** Every emitted EntitiesDiff, bare, for persistence. */
-  entitiesDiffStream: (roomId: string) => `entities_diff_stream:${roomId}`,
   /** What is for one user's connections to a room only: voice signals and moderation (src/channels/voice). */
   voiceUser: (roomId: string, userId: string) => `voice_user:${roomId}:${userId}`
 } as const

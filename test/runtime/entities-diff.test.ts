@@ -159,9 +159,9 @@ t.test('EntitiesDiffServer emits one diff per sync interval, to sockets and to p
   const clock = new ManualClock()
   const pubsub = new MemoryPubSub()
   const errors: unknown[] = []
-  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, clock, syncIntervalMs: 50, onError: (e) => errors.push(e) })
+  const stream: EntitiesDiff[] = []
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, persist: (d) => stream.push(d), clock, syncIntervalMs: 50, onError: (e) => errors.push(e) })
   const sockets = collect(pubsub, 'room:r1')
-  const stream = collect(pubsub, 'entities_diff_stream:r1')
   const otherRoom = collect(pubsub, 'room:r2')
 
   t.equal(clock.pending, 0, 'nothing pending, no timer')
@@ -204,8 +204,8 @@ t.test('a busy room keeps the cadence: late timers and the wait for the next mut
     clearTimeout: (handle) => manual.clearTimeout(handle)
   }
   const pubsub = new MemoryPubSub()
-  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, clock: late, syncIntervalMs: 50, onError: (e) => t.error(e) })
-  const stream = collect(pubsub, 'entities_diff_stream:r1')
+  const stream: EntitiesDiff[] = []
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, persist: (d) => stream.push(d), clock: late, syncIntervalMs: 50, onError: (e) => t.error(e) })
   // A user moving every 5 ms for one second.
   for (let ms = 0; ms < 1000; ms += 5) {
     server.add([{ op: 'update', entityId: 'bob', components: { head: [ms] } }])
@@ -224,8 +224,8 @@ t.test('a busy room keeps the cadence: late timers and the wait for the next mut
 t.test('flush emits at once and cancels the timer', async (t) => {
   const clock = new ManualClock()
   const pubsub = new MemoryPubSub()
-  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, clock, syncIntervalMs: 50, onError: (e) => t.error(e) })
-  const stream = collect(pubsub, 'entities_diff_stream:r1')
+  const stream: EntitiesDiff[] = []
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, persist: (d) => stream.push(d), clock, syncIntervalMs: 50, onError: (e) => t.error(e) })
   t.equal(await server.flush(), null)
   server.add([{ op: 'delete', entityId: 'x' }])
   t.equal(server.pendingEntities, 1)
@@ -240,9 +240,53 @@ t.test('a failing emit is reported, not thrown into the timer', async (t) => {
   const pubsub = new MemoryPubSub()
   const failing = { ...pubsub, subscribe: pubsub.subscribe.bind(pubsub), subscriberCount: pubsub.subscriberCount.bind(pubsub), broadcast: () => { throw new Error('pubsub down') } }
   const errors: Error[] = []
-  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub: failing, clock, syncIntervalMs: 50, onError: (e) => errors.push(e as Error) })
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub: failing, persist: () => {}, clock, syncIntervalMs: 50, onError: (e) => errors.push(e as Error) })
   server.add([{ op: 'delete', entityId: 'x' }])
   clock.advance(50)
   await turn()
   t.same(errors.map((e) => e.message), ['pubsub down'])
+})
+
+t.test('a diff refused by persistence fails the emit before any socket gets it', async (t) => {
+  const clock = new ManualClock()
+  const pubsub = new MemoryPubSub()
+  const errors: Error[] = []
+  const server = new EntitiesDiffServer({ roomId: 'r1', pubsub, persist: () => { throw new Error('persistence stopped') }, clock, syncIntervalMs: 50, onError: (e) => errors.push(e as Error) })
+  const sockets = collect(pubsub, 'room:r1')
+  server.add([{ op: 'delete', entityId: 'x' }])
+  clock.advance(50)
+  await turn()
+  t.same(errors.map((e) => e.message), ['persistence stopped'])
+  t.same(sockets, [], 'clients never see a change the database will not have')
+})
+
+t.test('the emitted diff is frozen, so persistence and the sockets cannot change what the other sees', async (t) => {
+  const clock = new ManualClock()
+  const pubsub = new MemoryPubSub()
+  const attempts: string[] = []
+  const server = new EntitiesDiffServer({
+    roomId: 'r1',
+    pubsub,
+    persist: (d) => {
+      const tries: Array<[string, () => void]> = [
+        ['add an entity', () => { (d.creates as Record<string, unknown>).intruder = { x: 1 } }],
+        ['change a component', () => { d.creates.bob!.head = [9] }],
+        ['change a pose in place', () => { (d.creates.bob!.head as number[])[0] = 9 }],
+        ['drop the deletes', () => { delete (d as Partial<EntitiesDiff>).deletes }]
+      ]
+      for (const [what, attempt] of tries) {
+        try { attempt(); attempts.push(`${what}: changed`) } catch (err) { attempts.push(`${what}: ${(err as Error).name}`) }
+      }
+    },
+    clock,
+    syncIntervalMs: 50,
+    onError: (e) => t.error(e)
+  })
+  const sockets = collect(pubsub, 'room:r1')
+  server.add([{ op: 'create', entityId: 'bob', components: { head: [1, 2, 3] } }, { op: 'delete', entityId: 'gone' }])
+  const emitted = await server.flush()
+  t.same(attempts, ['add an entity: TypeError', 'change a component: TypeError', 'change a pose in place: TypeError', 'drop the deletes: TypeError'])
+  t.same(emitted, diff({ creates: { bob: { head: [1, 2, 3] } }, deletes: { gone: true } }))
+  await turn()
+  t.same(sockets, [{ event: 'entities_diff', payload: emitted }], 'the sockets got the diff as emitted')
 })

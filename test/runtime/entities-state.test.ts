@@ -1,7 +1,6 @@
 import t, { type Test } from 'tap'
 import type { EntitiesDiff } from '../../src/db/types.ts'
 import { EntitiesStateServer, isDataRejection, type EntitiesStateOptions, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
-import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'
 import { applyDiffs, captureLogger, ControlledRooms, turn } from './fixtures/helpers.ts'
@@ -15,21 +14,18 @@ async function setup (t: Test, options: PersistenceOptions & Pick<EntitiesStateO
   const rooms = new ControlledRooms(db.prisma)
   const room = await rooms.createRoom({ name: 'persisted' }, { box: { x: 0 }, ball: { x: 0 } })
   const clock = new ManualClock()
-  const pubsub = new MemoryPubSub()
   const { logger, lines } = captureLogger()
-  const errors: unknown[] = []
   // Each diff written as it comes unless a test asks for batching.
-  const server = new EntitiesStateServer({ roomId: room.id, store: rooms, pubsub, clock, logger, onError: (e) => errors.push(e), writeIntervalMs: 0, ...options })
-  server.start()
+  const server = new EntitiesStateServer({ roomId: room.id, store: rooms, clock, logger, writeIntervalMs: 0, ...options })
   t.teardown(() => server.stop())
-  return { rooms, room, clock, pubsub, server, lines, errors }
+  return { rooms, room, clock, server, lines }
 }
 
-t.test('writes diffs from the stream in order, one transaction at a time', async (t) => {
-  const { rooms, room, pubsub, server, errors } = await setup(t)
+t.test('writes the diffs it is given in order, one transaction at a time', async (t) => {
+  const { rooms, room, server, lines } = await setup(t)
   rooms.hold()
   const diffs = [1, 2, 3].map((x) => move('box', x))
-  for (const diff of diffs) await pubsub.broadcast(`entities_diff_stream:${room.id}`, diff)
+  for (const diff of diffs) server.enqueue(diff)
   await turn()
   t.equal(rooms.attempts.length, 1, 'the second write waits for the first')
   t.equal(server.stats().queueDepth, 3)
@@ -38,11 +34,11 @@ t.test('writes diffs from the stream in order, one transaction at a time', async
   t.same(rooms.written, diffs)
   t.same((await rooms.entities(room.id)).box, { x: 3 })
   t.match(server.stats(), { queueDepth: 0, lagMs: 0, writes: 3, failures: 0, dropped: 0 })
-  t.same(errors, [])
+  t.same(lines.filter((l) => l.level === 'error'), [], 'nothing logged as an error')
 })
 
 t.test('writes start at most every writeIntervalMs; what waits meanwhile is written as one', async (t) => {
-  const { rooms, room, clock, server, errors } = await setup(t, { writeIntervalMs: 250 })
+  const { rooms, room, clock, server, lines } = await setup(t, { writeIntervalMs: 250 })
   server.enqueue(move('box', 1))
   t.same(rooms.attempts, [move('box', 1)], 'after a quiet spell a diff is written at once')
   clock.advance(50)
@@ -57,7 +53,7 @@ t.test('writes start at most every writeIntervalMs; what waits meanwhile is writ
   t.same(rooms.written.slice(1), [{ creates: { cup: { x: 9 } }, updates: { box: { x: 2, y: 1 } }, deletes: { ball: true } }], 'folded into one write')
   t.same(await rooms.entities(room.id), { box: { x: 2, y: 1 }, cup: { x: 9 } })
   t.match(server.stats(), { queueDepth: 0, writes: 2, merged: 0 })
-  t.same(errors, [])
+  t.same(lines.filter((l) => l.level === 'error'), [], 'nothing logged as an error')
 })
 
 t.test('drain writes what waits without waiting for the interval', async (t) => {
@@ -186,14 +182,6 @@ t.test('isDataRejection reads SQLSTATE wherever the driver put it', async (t) =>
   t.notOk(isDataRejection(loop))
 })
 
-t.test('a malformed message on the stream is logged and ignored', async (t) => {
-  const { room, pubsub, server, lines } = await setup(t)
-  await pubsub.broadcast(`entities_diff_stream:${room.id}`, { creates: [] })
-  await pubsub.broadcast(`entities_diff_stream:${room.id}`, { creates: { a: 1 }, updates: {}, deletes: {} })
-  t.equal(server.stats().queueDepth, 0)
-  t.equal(lines.filter((l) => l.level === 'error').length, 2)
-})
-
 t.test('drain resolves once everything queued is written, and at once when idle', async (t) => {
   const { rooms, server } = await setup(t)
   rooms.hold()
@@ -207,7 +195,7 @@ t.test('drain resolves once everything queued is written, and at once when idle'
 })
 
 t.test('a stopped server refuses diffs; stopping with unwritten diffs logs them', async (t) => {
-  const { rooms, server, errors, room, pubsub, lines } = await setup(t)
+  const { rooms, server, lines } = await setup(t)
   rooms.hold()
   server.enqueue(move('box', 1))
   server.enqueue(move('box', 2))
@@ -215,14 +203,13 @@ t.test('a stopped server refuses diffs; stopping with unwritten diffs logs them'
   t.equal(lines.filter((l) => l.level === 'error' && l.msg === 'stopped with unwritten diffs').length, 1)
   rooms.release()
   await server.drain()
-  t.throws(() => server.enqueue(move('box', 3)))
-  await pubsub.broadcast(`entities_diff_stream:${room.id}`, move('box', 3))
-  t.same(errors, [], 'unsubscribed: the stream no longer reaches it')
+  t.throws(() => server.enqueue(move('box', 3)), /persistence of room .* is stopped/)
+  t.same(rooms.written.map((d) => d.updates.box!.x), [1], 'only the write already under way')
 })
 
 t.test('avatar poses wait and are written every avatarWriteIntervalMs, the newest of each; world objects as before', async (t) => {
   const avatars = new Set(['alice', 'bob'])
-  const { rooms, room, clock, server, errors } = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: (id) => avatars.has(id) })
+  const { rooms, room, clock, server, lines } = await setup(t, { avatarWriteIntervalMs: 5000, isAvatar: (id) => avatars.has(id) })
   server.enqueue({ creates: { alice: { avatar: 'box', x: 0 }, bob: { avatar: 'box', x: 0 } }, updates: {}, deletes: {} })
   await server.drain()
   t.same(rooms.written.length, 1, 'a join is written at once')
@@ -248,7 +235,7 @@ t.test('avatar poses wait and are written every avatarWriteIntervalMs, the newes
   await server.drain()
   t.same(rooms.written.at(-1), { creates: {}, updates: { alice: { x: 101 } }, deletes: {} })
   t.same((await rooms.entities(room.id)).alice, { avatar: 'box', x: 101 })
-  t.same(errors, [])
+  t.same(lines.filter((l) => l.level === 'error'), [], 'nothing logged as an error')
 })
 
 t.test('a leaving user\'s pose is written before the leave, whatever the interval', async (t) => {

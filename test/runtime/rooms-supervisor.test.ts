@@ -132,7 +132,6 @@ t.test('stopRoom writes what is pending, then stops the room', async (t) => {
   t.same(seen.at(-1), ['room_stopped', { roomId, reason: 'requested' }])
   t.same(runtime.registry.names(), [])
   t.equal(runtime.pubsub.subscriberCount(`room_stream:${roomId}`), 0)
-  t.equal(runtime.pubsub.subscriberCount(`entities_diff_stream:${roomId}`), 0)
   t.equal(clock.pending, 0, 'no timer left behind')
   t.equal(await supervisor.stopRoom(roomId), false, 'not running')
 })
