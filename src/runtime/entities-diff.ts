@@ -26,6 +26,7 @@
  */
 import type { Components, EntitiesDiff } from '../db/types.ts'
 import type { Clock } from './clock.ts'
+import { deepFreeze } from './deep-freeze.ts'
 import type { PubSub } from './pubsub.ts'
 import type { Mutation } from './state-mutation.ts'
 import { topics } from './topics.ts'
@@ -50,13 +51,6 @@ export function put (target: Record<string, unknown>, key: string, value: unknow
 }
 
 const emptyDiff = (): EntitiesDiff => ({ creates: {}, updates: {}, deletes: {} })
-
-/** Freezes a JSON-like value and everything in it; returns it. */
-export function deepFreeze<T> (value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-  return Object.freeze(value)
-}
 
 /** Pending changes, at most one per entity, folded with the table above. */
 export class Coalescer {

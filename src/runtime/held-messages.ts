@@ -1,6 +1,8 @@
 import type { PubSub } from './pubsub.ts'
 
 export interface HeldMessages {
+  /** Holds a message that came by another way than the topic (an event of this process). */
+  hold: (message: unknown) => void
   /** Stops holding and hands over what was held, oldest first. */
   take: () => unknown[]
 }
@@ -13,6 +15,7 @@ export function holdMessages (pubsub: PubSub, topic: string): HeldMessages {
   const held: unknown[] = []
   const unsubscribe = pubsub.subscribe(topic, (message) => { held.push(message) })
   return {
+    hold: (message) => { held.push(message) },
     take: () => {
       unsubscribe()
       return held.splice(0)

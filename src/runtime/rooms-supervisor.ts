@@ -1,6 +1,7 @@
 import type { Components, EntitiesDiff, EntityMap } from '../db/types.ts'
 import { Errors } from '../errors.ts'
 import type { Clock } from './clock.ts'
+import { deepFreeze } from './deep-freeze.ts'
 import type { PersistenceOptions } from './entities-state.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
@@ -220,13 +221,28 @@ export class RoomsSupervisor {
     return this.#inTurn(roomId, () => this.#stopHere(roomId, reason))
   }
 
-  /** Publishes a room event on `room_stream:<id>`. Dropped once the runtime is closing. */
+  /**
+   * Hands a room event to the room: directly when it runs in this process (held, in order, while
+   * it restarts after a crash), else on `room_stream:<id>` to the process running it. The event
+   * is frozen: the room keeps parts of it in its world. Dropped once the runtime is closing.
+   */
   async dispatch (roomId: string, event: RoomEvent): Promise<void> {
     if (this.#closing) {
       this.#o.logger.debug({ roomId, event: event.event }, 'runtime closing: room event dropped')
       return
     }
-    await this.#o.pubsub.broadcast(topics.roomStream(roomId), event)
+    const frozen = deepFreeze(event)
+    const held = this.#supervised.get(roomId)?.held
+    if (held) {
+      held.hold(frozen)
+      return
+    }
+    const room = this.room(roomId)
+    if (room?.status === 'running') {
+      room.handle(frozen)
+      return
+    }
+    await this.#o.pubsub.broadcast(topics.roomStream(roomId), frozen)
   }
 
   /** Emits the room's pending changes now and resolves when everything is written. */
