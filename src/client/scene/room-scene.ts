@@ -179,7 +179,10 @@ export class RoomScene {
 
   #bindDesktopInput (canvas: HTMLCanvasElement, isFloor: ReturnType<typeof teleportSystem>['isFloor']): void {
     if (!canvas.hasAttribute('tabindex')) canvas.tabIndex = 0
-    canvas.addEventListener('pointerdown', () => canvas.focus())
+    // Focus without scrolling, in the capture phase so that Babylon's camera input, whose own
+    // focus() would scroll, finds the canvas already focused: on a narrow page scrolled down to
+    // the chat, a finger on what shows of the view must not jump the page back up.
+    canvas.addEventListener('pointerdown', () => canvas.focus({ preventScroll: true }), { capture: true })
     canvas.addEventListener('keydown', event => {
       if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return
       if (event.key === 'g' || event.key === 'G') {

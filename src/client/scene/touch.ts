@@ -5,6 +5,12 @@ import type { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 /** A touch that moved less than this many CSS pixels and was this short is a tap. */
 const TAP_SLOP = 12
 const TAP_MS = 350
+/**
+ * Babylon's pixels per radian of turn while a finger drags: a phone is a few hundred pixels
+ * wide, so the mouse's figure would take about eight swipes to turn round; with this a
+ * full-width swipe turns about a quarter.
+ */
+const TOUCH_ANGULAR_SENSIBILITY = 600
 
 export interface TouchOptions {
   canvas: HTMLCanvasElement
@@ -26,8 +32,11 @@ export function bindTouch (o: TouchOptions): void {
   const mouse = o.camera.inputs.attached.mouse as FreeCameraMouseInput | undefined
   if (mouse) mouse.touchEnabled = true
 
+  const mouseSensibility = o.camera.angularSensibility
   const downs = new Map<number, { x: number, y: number, at: number }>()
   o.canvas.addEventListener('pointerdown', event => {
+    // Read by the camera on each move: a finger turns faster than the mouse on one page.
+    o.camera.angularSensibility = event.pointerType === 'touch' ? TOUCH_ANGULAR_SENSIBILITY : mouseSensibility
     if (event.pointerType === 'touch') downs.set(event.pointerId, { x: event.clientX, y: event.clientY, at: event.timeStamp })
   })
   o.canvas.addEventListener('pointercancel', event => downs.delete(event.pointerId))
