@@ -60,7 +60,7 @@ function benchWorld (n: number): EntityMap {
 }
 
 const database = await testDatabase({ teardown: fn => cleanups.push(fn) })
-const room = await new Rooms(database.prisma).createRoom({ name: 'Client bench' }, benchWorld(OBJECTS))
+const room = await new Rooms(database.prisma).createRoom({ name: 'Client bench', capacity: 100 }, benchWorld(OBJECTS))
 const app = await buildApp({ database, logger: false, config: { secretKeyBase: SECRET } })
 cleanups.push(() => app.close())
 await app.listen({ port: 0, host: '127.0.0.1' })
