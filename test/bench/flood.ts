@@ -22,7 +22,7 @@ import { Child } from './lib/ipc.ts'
 
 const HERE = import.meta.dirname
 const RESULTS_DIR = path.join(HERE, 'results')
-/** One address for the whole flood (the app trusts X-Forwarded-For, as behind a load balancer). */
+/** One address for the whole flood (the bench server trusts X-Forwarded-For, as behind a load balancer; see servers/ours.ts). */
 const FLOOD_ADDRESS = '198.51.100.7'
 /**
  * Above the 20 Hz patch rate (and under the 60/s move limit), so every sync window has a fresh
