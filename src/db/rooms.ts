@@ -171,11 +171,6 @@ export class Rooms {
     if (count === 0) throw new Errors.RoomNotFound(id)
   }
 
-  /** Creates (or replaces and revives) one entity with exactly these components. */
-  async createEntity (roomId: string, entityId: string, components: Components): Promise<void> {
-    await this.prisma.$transaction((tx) => this.writeCreates(tx, roomId, { [entityId]: components }))
-  }
-
   /** The live world: soft-deleted entities are left out. */
   async entities (roomId: string): Promise<EntityMap> {
     const rows = await this.prisma.component.findMany({
@@ -234,16 +229,6 @@ export class Rooms {
     return room.leaseToken
   }
 
-  async softDeleteEntity (roomId: string, entityId: string): Promise<void> {
-    await this.writeDeletes(this.prisma, roomId, [entityId])
-  }
-
-  /** Removes entities for good, soft-deleted rows included. */
-  async deleteEntities (roomId: string, entityIds: string[]): Promise<number> {
-    const { count } = await this.prisma.component.deleteMany({ where: { roomId, entityId: { in: entityIds } } })
-    return count
-  }
-
   /** Ids of live entities having the component (and, when given, that exact value). */
   async findEntitiesHavingComponent (roomId: string, componentName: string, value?: unknown): Promise<string[]> {
     const rows = value === undefined
@@ -277,14 +262,6 @@ export class Rooms {
     if (!isVec3(position)) return [...DEFAULT_HEAD_POSITION]
     const jitter = (): number => this.random() * 2 - 1
     return [position[0] + jitter(), position[1] + EYE_HEIGHT, position[2] + jitter()]
-  }
-
-  async saveInitialSnapshot (roomId: string): Promise<EntityMap> {
-    return await this.prisma.$transaction(async (tx) => {
-      const world = await new Rooms(tx as PrismaClient, this.random).entities(roomId)
-      await this.saveSnapshot(tx, roomId, world)
-      return world
-    })
   }
 
   async initialSnapshot (roomId: string): Promise<EntityMap | null> {

@@ -13,8 +13,6 @@ export const Events = {
   heartbeat: 'heartbeat'
 } as const
 
-export type ProtocolEvent = typeof Events[keyof typeof Events]
-
 /** The topic heartbeats are sent on; no channel can join it. */
 export const HEARTBEAT_TOPIC = 'phoenix'
 
@@ -38,11 +36,4 @@ export interface Reply {
   topic: string
   status: ReplyStatus
   response: object
-}
-
-/** A message for every subscriber of a topic; it carries no refs, so one encoding fits all. */
-export interface Broadcast {
-  topic: string
-  event: string
-  payload: object
 }

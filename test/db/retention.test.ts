@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { databaseKind, testDatabase } from '../helpers/database.ts'
+import { createEntity, softDeleteEntity } from '../helpers/entities.ts'
 
 t.comment(`database: ${databaseKind()}`)
 
@@ -14,10 +15,10 @@ t.test('the retention pass purges avatars of users gone over 14 days and caps ea
   const { rooms, chat, db } = app
   const room = await rooms.createRoom({ name: 'R' }, { box: { position: [0, 0, 0] } })
   const other = await rooms.createRoom({ name: 'S' }, {})
-  for (const id of ['gone', 'recent', 'here']) await rooms.createEntity(room.id, id, { avatar: 'box', head: [0, 1.6, 0, 0, 0, 0, 1] })
-  await rooms.softDeleteEntity(room.id, 'gone')
-  await rooms.softDeleteEntity(room.id, 'recent')
-  await rooms.softDeleteEntity(room.id, 'box')
+  for (const id of ['gone', 'recent', 'here']) await createEntity(db.prisma, room.id, id, { avatar: 'box', head: [0, 1.6, 0, 0, 0, 0, 1] })
+  await softDeleteEntity(db.prisma, room.id, 'gone')
+  await softDeleteEntity(db.prisma, room.id, 'recent')
+  await softDeleteEntity(db.prisma, room.id, 'box')
   const leftAt = async (entityId: string, daysAgo: number): Promise<void> => {
     await db.prisma.$executeRaw`UPDATE components SET deleted_at = ${new Date(now - daysAgo * DAY_MS)} WHERE room_id = ${room.id} AND entity_id = ${entityId}`
   }

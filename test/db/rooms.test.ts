@@ -2,6 +2,7 @@ import t from 'tap'
 import { Rooms, validateRoomInput } from '../../src/db/rooms.ts'
 import { randomRoomContent } from '../../src/db/room-content.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
+import { createEntity, softDeleteEntity } from '../helpers/entities.ts'
 
 t.comment(`database: ${databaseKind()}`)
 
@@ -43,7 +44,7 @@ t.test('list, get, update, delete', async (t) => {
   await t.rejects(rooms.updateRoom(a.id, { name: '   ' }), { code: 'XR_ERR_VALIDATION' })
   await t.rejects(rooms.updateRoom('missing1', { name: 'x' }), { code: 'XR_ERR_ROOM_NOT_FOUND' })
 
-  await rooms.createEntity(a.id, 'e1', { position: [1, 2, 3] })
+  await createEntity(db.prisma, a.id, 'e1', { position: [1, 2, 3] })
   await rooms.deleteRoom(a.id)
   t.equal(await rooms.getRoom(a.id), null)
   t.same(await rooms.entities(a.id), {}, 'components go with the room')
@@ -53,26 +54,24 @@ t.test('list, get, update, delete', async (t) => {
 t.test('entity ids are scoped to their room', async (t) => {
   const a = await rooms.createRoom({ name: 'A' }, {})
   const b = await rooms.createRoom({ name: 'B' }, {})
-  await rooms.createEntity(a.id, 'same', { color: 'red' })
-  await rooms.createEntity(b.id, 'same', { color: 'blue' })
+  await createEntity(db.prisma, a.id, 'same', { color: 'red' })
+  await createEntity(db.prisma, b.id, 'same', { color: 'blue' })
   t.same(await rooms.entities(a.id), { same: { color: 'red' } })
   t.same(await rooms.entities(b.id), { same: { color: 'blue' } })
 })
 
 t.test('soft delete hides an entity, create revives it, getEntityState can read the deleted pose', async (t) => {
   const room = await rooms.createRoom({ name: 'R' }, {})
-  await rooms.createEntity(room.id, 'u1', { avatar: 'box', head: [1, 2, 3, 0, 0, 0, 1], hat: true })
-  await rooms.softDeleteEntity(room.id, 'u1')
+  await createEntity(db.prisma, room.id, 'u1', { avatar: 'box', head: [1, 2, 3, 0, 0, 0, 1], hat: true })
+  await softDeleteEntity(db.prisma, room.id, 'u1')
   t.same(await rooms.entities(room.id), {})
   t.equal(await rooms.getEntityState(room.id, 'u1'), null)
   t.same(await rooms.getEntityState(room.id, 'u1', { includeDeleted: true }),
     { avatar: 'box', head: [1, 2, 3, 0, 0, 0, 1], hat: true })
 
-  await rooms.createEntity(room.id, 'u1', { avatar: 'box', head: [4, 5, 6, 0, 0, 0, 1] })
+  await createEntity(db.prisma, room.id, 'u1', { avatar: 'box', head: [4, 5, 6, 0, 0, 0, 1] })
   t.same(await rooms.entities(room.id), { u1: { avatar: 'box', head: [4, 5, 6, 0, 0, 0, 1] } },
     'revived with exactly the created components')
-  t.equal(await rooms.deleteEntities(room.id, ['u1']), 3, 'hard delete removes soft-deleted rows too')
-  t.equal(await rooms.getEntityState(room.id, 'u1', { includeDeleted: true }), null)
 })
 
 t.test('updateEntities applies creates, merging updates and deletes', async (t) => {
@@ -127,9 +126,8 @@ t.test('component queries and spawn point', async (t) => {
 })
 
 t.test('snapshots: save, then replace the world with it', async (t) => {
-  const room = await rooms.createRoom({ name: 'R' }, { box: { position: [0, 0, 0] } })
-  await rooms.createEntity(room.id, 'extra', { position: [1, 1, 1] })
-  t.same(await rooms.saveInitialSnapshot(room.id), { box: { position: [0, 0, 0] }, extra: { position: [1, 1, 1] } })
+  const room = await rooms.createRoom({ name: 'R' }, { box: { position: [0, 0, 0] }, extra: { position: [1, 1, 1] } })
+  t.same(await rooms.initialSnapshot(room.id), { box: { position: [0, 0, 0] }, extra: { position: [1, 1, 1] } }, 'saved when the room was created')
 
   await rooms.updateEntities(room.id, {
     creates: { u1: { avatar: 'box' } },

@@ -8,6 +8,7 @@ import type { Mutation } from '../../src/runtime/state-mutation.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'
 import { applyDiffs, collect, turn } from './fixtures/helpers.ts'
+import { createEntity } from '../helpers/entities.ts'
 
 const create = (components: Record<string, unknown>): Mutation => ({ op: 'create', entityId: 'e', components })
 const update = (components: Record<string, unknown>): Mutation => ({ op: 'update', entityId: 'e', components })
@@ -110,8 +111,8 @@ t.test('every cell leaves the database as the two changes one after the other wo
         const id = `${start}-${row}-${column}`
         if (start === 'live') {
           initial[id] = { a: 0, keep: 0 }
-          await rooms.createEntity(sequential.id, id, { a: 0, keep: 0 })
-          await rooms.createEntity(folded.id, id, { a: 0, keep: 0 })
+          await createEntity(db.prisma, sequential.id, id, { a: 0, keep: 0 })
+          await createEntity(db.prisma, folded.id, id, { a: 0, keep: 0 })
         }
         const mutations = [...before, next].map((m) => rename(m, id))
         for (const mutation of mutations) {

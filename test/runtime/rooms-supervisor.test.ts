@@ -5,6 +5,7 @@ import type { RoomLifecycleEvents, RoomsSupervisor } from '../../src/runtime/roo
 import type { RoomRuntimeOptions } from '../../src/runtime/runtime.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { collect, ControlledRooms, head, testRuntime, turn } from './fixtures/helpers.ts'
+import { createEntity } from '../helpers/entities.ts'
 
 t.comment(`database: ${databaseKind()}`)
 const db = await testDatabase(t)
@@ -97,7 +98,7 @@ t.test('a non-persistent room restarts from its initial snapshot; a persistent o
     await supervisor.dispatch(roomId, joined('bob'))
     await supervisor.dispatch(roomId, { event: 'user_picked_up', payload: { user_id: 'bob', target_id: 'ball', hand: 'left' } })
     await supervisor.stopRoom(roomId)
-    await rooms.createEntity(roomId, 'added', { color: 'blue' })
+    await createEntity(db.prisma, roomId, 'added', { color: 'blue' })
 
     const { fresh } = await supervisor.startRoom(roomId)
     t.equal(fresh, true)
@@ -113,7 +114,7 @@ t.test('a non-persistent room restarts from its initial snapshot; a persistent o
 
 t.test('avatars left over from a previous run are soft-deleted, their pose kept for resuming', async (t) => {
   const { supervisor, roomId, rooms } = await setup(t)
-  await rooms.createEntity(roomId, 'ann', { avatar: 'box', head: head(7) })
+  await createEntity(db.prisma, roomId, 'ann', { avatar: 'box', head: head(7) })
   t.same(await supervisor.resumeComponents(roomId, 'ann'), { avatar: 'box', head: head(7) }, 'works without a running room')
   await supervisor.startRoom(roomId)
   t.same(await rooms.entities(roomId), world)

@@ -3,6 +3,7 @@ import { Rooms } from '../../src/db/rooms.ts'
 import { UserSnapshot, resumeComponents } from '../../src/runtime/user-snapshot.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { head } from './fixtures/helpers.ts'
+import { createEntity, softDeleteEntity } from '../helpers/entities.ts'
 
 t.comment(`database: ${databaseKind()}`)
 const db = await testDatabase(t)
@@ -31,9 +32,9 @@ t.test('resumeComponents: the snapshot, else the stored entity, else a default a
   const room = await rooms.createRoom({ name: 'resume' }, world)
   const snapshot = new UserSnapshot(rooms, room.id)
   snapshot.observe({ event: 'user_joined', payload: { user_id: 'live', avatar: 'box', head: head(1) } })
-  await rooms.createEntity(room.id, 'live', { avatar: 'box', head: head(0) })
-  await rooms.createEntity(room.id, 'gone', { avatar: 'box', head: head(2) })
-  await rooms.softDeleteEntity(room.id, 'gone')
+  await createEntity(db.prisma, room.id, 'live', { avatar: 'box', head: head(0) })
+  await createEntity(db.prisma, room.id, 'gone', { avatar: 'box', head: head(2) })
+  await softDeleteEntity(db.prisma, room.id, 'gone')
 
   t.same(await snapshot.resumeComponents('live'), { avatar: 'box', head: head(1) }, 'memory first')
   t.same(await snapshot.resumeComponents('gone'), { avatar: 'box', head: head(2) }, 'the pose they left with')
@@ -44,9 +45,9 @@ t.test('resumeComponents: the snapshot, else the stored entity, else a default a
 
 t.test('remember takes every live avatar of the stored world', async (t) => {
   const room = await rooms.createRoom({ name: 'load' }, world)
-  await rooms.createEntity(room.id, 'ann', { avatar: 'box', head: head(5) })
-  await rooms.createEntity(room.id, 'left', { avatar: 'box', head: head(6) })
-  await rooms.softDeleteEntity(room.id, 'left')
+  await createEntity(db.prisma, room.id, 'ann', { avatar: 'box', head: head(5) })
+  await createEntity(db.prisma, room.id, 'left', { avatar: 'box', head: head(6) })
+  await softDeleteEntity(db.prisma, room.id, 'left')
   const snapshot = new UserSnapshot(rooms, room.id)
   snapshot.remember(await rooms.entities(room.id))
   t.same(snapshot.get('ann'), { avatar: 'box', head: head(5) })

@@ -249,7 +249,7 @@ t.test('reset calls the lifecycle; by default it restores the initial snapshot',
   const someone = new Visitor(app)
   const world = await app.rooms.createRoom({ name: 'W' }, undefined, await someone.userId())
   const initial = await app.rooms.entities(world.id)
-  await app.rooms.createEntity(world.id, 'intruder', { position: [0, 0, 0] })
+  await app.rooms.updateEntities(world.id, { creates: { intruder: { position: [0, 0, 0] } }, updates: {}, deletes: {} })
   t.equal((await someone.post(`/rooms/${world.id}/reset`)).statusCode, 303)
   t.same(await app.rooms.entities(world.id), initial, 'the world is back to its initial snapshot')
 })
