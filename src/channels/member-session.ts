@@ -62,7 +62,7 @@ export class MemberSession implements PolicySession {
   /** The target's role; an admin is known by the role in one of its presence metas. */
   async #targetRole (policy: RoomPolicy, targetId: string): Promise<Role> {
     const role = roleIn(policy, targetId)
-    if (role !== 'member' && role !== 'moderator') return role
+    if (role === 'owner') return role
     const present = (await this.#deps.presence.list(this.#ctx.topic))[targetId]
     return present?.metas.some((meta) => meta.role === 'admin') === true ? 'admin' : role
   }

@@ -108,7 +108,6 @@ export class RoomRuntime {
     this.supervisor = new RoomsSupervisor({
       store: options.rooms,
       pubsub: this.pubsub,
-      // Diffs are written where they are made: no need to send them through Redis.
       cluster: cluster && this.#calls
         ? {
             leases: cluster.leases,

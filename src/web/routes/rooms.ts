@@ -159,7 +159,8 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
     const room = await rooms.getRoomOrThrow(request.params.id)
     await lifecycle.startRoom(room.id)
     const { visitor } = request
-    const role = roomRole(viewerOf(request), room)
+    const viewer = viewerOf(request)
+    const role = roomRole(viewer, room)
     const manageLink = takeNewManageLink(request, room.id)
     return await reply.render('rooms/show', {
       title: room.name,
@@ -169,7 +170,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
       manageLink: manageLink && `${request.protocol}://${request.host}${manageLink}`,
       bodyClass: 'page-room',
       meta: [
-        { name: 'user-token', content: signUserToken(fastify.config.secretKeyBase, visitor.id, { username: visitor.name, admin: request.session.get('admin') === true }) },
+        { name: 'user-token', content: signUserToken(fastify.config.secretKeyBase, visitor.id, { username: visitor.name, admin: viewer.admin }) },
         { name: 'room-id', content: room.id },
         { name: 'user-id', content: visitor.id },
         { name: 'username', content: visitor.name },

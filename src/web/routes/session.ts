@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { signUserToken } from '../../phoenix/token.ts'
+import { viewerOf } from '../room-access.ts'
 import { wantsJson } from '../error-pages.ts'
 import { formValidatorCompiler, NameForm } from '../forms.ts'
 import { normalizeUsername, setFlash } from '../session.ts'
@@ -35,7 +36,7 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     const username = normalizeUsername(request.body.username)
     request.session.set('username', username)
     if ((request.headers.accept ?? '').includes('application/json')) {
-      return { username, user_token: signUserToken(fastify.config.secretKeyBase, request.visitor.id, { username, admin: request.session.get('admin') === true }) }
+      return { username, user_token: signUserToken(fastify.config.secretKeyBase, request.visitor.id, { username, admin: viewerOf(request).admin }) }
     }
     if (wantsJson(request)) return reply.code(204).send()
     setFlash(request, 'notice', `You now appear as “${username}”.`)
