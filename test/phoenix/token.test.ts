@@ -52,7 +52,7 @@ t.test('a correctly signed payload with unusable claims is still invalid', async
     return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`
   }
   t.same(verifyUserToken(SECRET, signed(JSON.stringify({ u: 'user-1', t: now / 1000 })), { now }), { ok: true, userId: 'user-1' }, 'the format this test mirrors')
-  for (const claims of ['not json', 'null', '{"u":"","t":1}', '{"u":5,"t":1}', '{"u":"x","t":"1"}', '{"u":"x"}']) {
+  for (const claims of ['not json', 'null', '{"u":"","t":1}', '{"u":5,"t":1}', '{"u":"x","t":"1"}', '{"u":"x"}', '{"u":"x","t":1,"a":true}', '{"u":"x","t":1,"a":"1"}', '{"u":"x","t":1,"a":0}']) {
     t.same(verifyUserToken(SECRET, signed(claims), { now }), { ok: false, reason: 'invalid' }, claims)
   }
 })
