@@ -1,3 +1,4 @@
+import { freezeJsonData } from './json-data.ts'
 import { silentLogger, type Logger } from './logger.ts'
 
 /** Called with each message broadcast on a subscribed topic. A returned promise is not awaited. */
@@ -10,14 +11,16 @@ export type MessageHandler = (message: unknown) => void | Promise<void>
  */
 export interface PubSub {
   /**
-   * Delivers every message later broadcast on `topic` to `handler`, in broadcast order,
-   * each handler getting its own copy. Returns the function that unsubscribes.
+   * Delivers every message later broadcast on `topic` to `handler`, in broadcast order. Every
+   * handler in a process gets the same frozen value. Returns the function that unsubscribes.
    */
   subscribe: (topic: string, handler: MessageHandler) => () => void
   /**
-   * Sends a JSON-serializable message to every subscriber of `topic`. The returned promise
-   * resolves once the subscribers in this process have been handed the message (their own
-   * async work is not awaited); it rejects when the message cannot be serialized.
+   * Sends a message to every subscriber of `topic`. The message must be JSON data (see
+   * freezeJsonData) and is frozen by this call: the publisher cannot change it afterwards either.
+   * The returned promise resolves once the subscribers in this process have been handed the
+   * message (their own async work is not awaited); it rejects with a TypeError when the message
+   * is not JSON data.
    */
   broadcast: (topic: string, message: unknown) => void | Promise<void>
   /** Subscribers of `topic` in this process. */
@@ -27,15 +30,15 @@ export interface PubSub {
 export interface Subscription { readonly handler: MessageHandler }
 
 /**
- * Hands one message to a topic's subscribers, each parsing its own copy. Over a copy of the
- * set, so that a handler subscribing during delivery only gets later messages; one
- * unsubscribed by an earlier handler is skipped. A failing handler is logged, never rethrown.
+ * Hands one frozen message to a topic's subscribers. Over a copy of the set, so that a handler
+ * subscribing during delivery only gets later messages; one unsubscribed by an earlier handler
+ * is skipped. A failing handler is logged, never rethrown.
  */
-export function deliver (subscriptions: Set<Subscription>, json: string, log: Logger, topic: string): void {
+export function deliver (subscriptions: Set<Subscription>, message: unknown, log: Logger, topic: string): void {
   for (const subscription of [...subscriptions]) {
     if (!subscriptions.has(subscription)) continue
     try {
-      const result = subscription.handler(JSON.parse(json))
+      const result = subscription.handler(message)
       if (result instanceof Promise) result.catch((err: unknown) => log.error({ err, topic }, 'pubsub subscriber failed'))
     } catch (err) {
       log.error({ err, topic }, 'pubsub subscriber failed')
@@ -44,11 +47,11 @@ export function deliver (subscriptions: Set<Subscription>, json: string, log: Lo
 }
 
 /**
- * PubSub inside one process. A message is serialized once at broadcast and parsed for each
- * subscriber, exactly as a Redis implementation would have to, so no code can come to depend
- * on sharing objects with the publisher or with other subscribers. Delivery is asynchronous
- * (a microtask per message), which keeps per-topic order even when a handler broadcasts.
- * A throwing handler is logged and does not stop delivery to the others.
+ * PubSub inside one process: the frozen message itself goes to every subscriber, never
+ * serialized. Checking that it is JSON data keeps code from depending on what a Redis pubsub
+ * could not carry. Delivery is asynchronous (a microtask per message), as it has to be over
+ * Redis, which keeps per-topic order even when a handler broadcasts. A throwing handler is
+ * logged and does not stop delivery to the others.
  */
 export class MemoryPubSub implements PubSub {
   readonly #topics = new Map<string, Set<Subscription>>()
@@ -70,16 +73,13 @@ export class MemoryPubSub implements PubSub {
   }
 
   broadcast (topic: string, message: unknown): Promise<void> {
-    let json: string | undefined
     try {
-      json = JSON.stringify(message)
+      freezeJsonData(message)
     } catch (err) {
       return Promise.reject(err)
     }
-    if (json === undefined) return Promise.reject(new TypeError(`cannot broadcast ${typeof message} on ${topic}`))
-    const encoded = json
     return new Promise((resolve) => queueMicrotask(() => {
-      this.#deliver(topic, encoded)
+      this.#deliver(topic, message)
       resolve()
     }))
   }
@@ -88,8 +88,8 @@ export class MemoryPubSub implements PubSub {
     return this.#topics.get(topic)?.size ?? 0
   }
 
-  #deliver (topic: string, json: string): void {
+  #deliver (topic: string, message: unknown): void {
     const subscriptions = this.#topics.get(topic)
-    if (subscriptions) deliver(subscriptions, json, this.#log, topic)
+    if (subscriptions) deliver(subscriptions, message, this.#log, topic)
   }
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { deepFreeze } from './deep-freeze.ts'
+import { freezeJsonData } from './json-data.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { deliver, type MessageHandler, type PubSub, type Subscription } from './pubsub.ts'
 
@@ -19,7 +21,7 @@ export interface RedisPubSubOptions {
  * connection and one publisher connection per process, each topic one Redis channel. Redis
  * hands one channel's messages to every subscriber in one order, so per-topic order holds
  * across processes; within a process they are handed to local subscribers in arrival order,
- * each parsing its own copy.
+ * parsed once and frozen: every subscriber here gets the same value.
  *
  * Wire format: `<origin> <seq>\n<JSON>`, where origin/seq identify the publishing process and
  * its message, so that `broadcast` can resolve when its own message came back (the local
@@ -89,8 +91,7 @@ export class RedisPubSub implements PubSub {
   }
 
   async broadcast (topic: string, message: unknown): Promise<void> {
-    const json = JSON.stringify(message) as string | undefined
-    if (json === undefined) throw new TypeError(`cannot broadcast ${typeof message} on ${topic}`)
+    const json = JSON.stringify(freezeJsonData(message))
     if (this.#closed) throw new Error('the Redis pubsub is closed')
     const seq = ++this.#seq
     const data = `${this.#origin} ${seq}\n${json}`
@@ -148,8 +149,14 @@ export class RedisPubSub implements PubSub {
       this.#log.warn({ topic }, 'ignoring a pubsub message without a header')
       return
     }
-    const json = data.slice(newline + 1)
-    this.#deliver(topic, json)
+    let message: unknown
+    try {
+      message = deepFreeze(JSON.parse(data.slice(newline + 1)))
+    } catch (err) {
+      this.#log.warn({ err, topic }, 'ignoring a pubsub message that is not JSON')
+      return
+    }
+    this.#deliver(topic, message)
     const [origin, seq] = data.slice(0, newline).split(' ')
     if (origin !== this.#origin) return
     const waiting = this.#echoes.get(topic)
@@ -160,8 +167,8 @@ export class RedisPubSub implements PubSub {
     echo.resolve()
   }
 
-  #deliver (topic: string, json: string): void {
+  #deliver (topic: string, message: unknown): void {
     const subscriptions = this.#topics.get(topic)
-    if (subscriptions) deliver(subscriptions, json, this.#log, topic)
+    if (subscriptions) deliver(subscriptions, message, this.#log, topic)
   }
 }
