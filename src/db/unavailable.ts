@@ -4,9 +4,10 @@ const DATABASE_DOWN_CODES = new Set(['P1000', 'P1001', 'P1002', 'P1003', 'P1008'
 const DATABASE_DOWN_KINDS = new Set(['DatabaseNotReachable', 'DatabaseDoesNotExist', 'DatabaseAccessDenied',
   'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError'])
 
-// A connection the pool handed out that dies mid-query reaches Prisma's raw queries as pg's own
-// error, with no code: only its message says what happened.
-const PG_CONNECTION_LOST = new Set(['Connection terminated unexpectedly', 'Connection terminated'])
+// A connection the pool handed out that dies mid-query, or one the pool cannot open within its
+// connect timeout, reaches Prisma's raw queries as pg's own error, with no code: only its
+// message says what happened.
+const PG_CONNECTION_LOST = new Set(['Connection terminated unexpectedly', 'Connection terminated', 'Connection terminated due to connection timeout'])
 
 /** Whether an error means the database cannot be reached (as opposed to a bad query or bad data). */
 export function isDatabaseUnavailable (err: unknown): boolean {
