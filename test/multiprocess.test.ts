@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
 import path from 'node:path'
 import readline from 'node:readline'
-import t from 'tap'
-import { openDatabase } from '../src/db/database.ts'
+import t, { type Test } from 'tap'
+import { openDatabase, type Database } from '../src/db/database.ts'
 import { Rooms } from '../src/db/rooms.ts'
 import { Member, pose, push, SECRET, tokenFor } from './channels/fixtures/room-server.ts'
 import { testSchema } from './helpers/database.ts'
@@ -95,6 +95,20 @@ async function stored<T> (what: string, read: () => Promise<T | undefined | fals
   })(), what)
 }
 
+/** A schema of the test's own on DATABASE_URL: the test's Rooms on it, and the servers' environment for it and a Redis prefix of their own. */
+async function ownSchema (t: Test): Promise<{ db: Database, rooms: Rooms, serversEnv: Record<string, string> }> {
+  const schema = await testSchema(t, DATABASE_URL!)
+  const url = new URL(DATABASE_URL!)
+  url.searchParams.set('schema', schema)
+  const db = await openDatabase({ kind: 'postgres', url: DATABASE_URL!, schema })
+  t.teardown(() => db.close())
+  return {
+    db,
+    rooms: new Rooms(db.prisma),
+    serversEnv: { DATABASE_URL: url.toString(), REDIS_URL: REDIS_URL!, REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:` }
+  }
+}
+
 const people = (m: Member): string => m.people.map(p => p.id).sort().join()
 const headX = (m: Member, id: string): number | undefined => (m.entity(id)?.head as number[] | undefined)?.[0]
 const runsRoom = (roomId: string) => (line: LogLine): boolean => line.msg === 'running the room here' && line.roomId === roomId
@@ -102,12 +116,7 @@ const runsRoom = (roomId: string) => (line: LogLine): boolean => line.msg === 'r
 t.test('three processes serve one room; SIGKILL of the one running it moves the room within 5 s', {
   skip: DATABASE_URL && REDIS_URL ? false : 'needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)'
 }, async (t) => {
-  const schema = await testSchema(t, DATABASE_URL!)
-  const url = new URL(DATABASE_URL!)
-  url.searchParams.set('schema', schema)
-  const db = await openDatabase({ kind: 'postgres', url: DATABASE_URL!, schema })
-  t.teardown(() => db.close())
-  const rooms = new Rooms(db.prisma)
+  const { db, rooms, serversEnv } = await ownSchema(t)
   // Not persistent: a takeover must continue the room, not reset it to its snapshot.
   const room = await rooms.createRoom({ name: 'Shared', persistent: false }, {
     spawn: { spawn_point: true, position: [0, 0, 0] },
@@ -115,7 +124,7 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   })
 
   // Poses written every 500 ms instead of 5 s, so that the waits below stay within their bound.
-  const env = { DATABASE_URL: url.toString(), REDIS_URL: REDIS_URL!, REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`, PROCESS_TIMEOUT_MS: '2500', AVATAR_WRITE_INTERVAL_MS: '500' }
+  const env = { ...serversEnv, PROCESS_TIMEOUT_MS: '2500', AVATAR_WRITE_INTERVAL_MS: '500' }
   const servers = await Promise.all(['p0', 'p1', 'p2'].map((name) => startServer(t, name, env)))
   const [p0, p1, p2] = servers as [Server, Server, Server]
   // p2's live room list, while people join on the other processes.
@@ -216,4 +225,66 @@ t.test('three processes serve one room; SIGKILL of the one running it moves the 
   await stored('a move written by the last process', async () => ((await rooms.getEntityState(room.id, survivor === bob ? 'bob' : 'carol'))?.head as number[] | undefined)?.[0] === 13)
 
   for (const m of everyone) m.socket.disconnect()
+})
+
+t.test('an owner paused (SIGSTOP) past its lease loses the room, and its late writes are refused once it resumes (SIGCONT)', {
+  skip: DATABASE_URL && REDIS_URL ? false : 'needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)'
+}, async (t) => {
+  const { rooms, serversEnv } = await ownSchema(t)
+  const room = await rooms.createRoom({ name: 'Paused', persistent: false }, { spawn: { spawn_point: true, position: [0, 0, 0] } })
+  const storedX = async (userId: string): Promise<number | undefined> => ((await rooms.getEntityState(room.id, userId))?.head as number[] | undefined)?.[0]
+
+  // A short lease, so that the takeover comes quickly; presence outlasts the pause, so that
+  // alice (on the paused process) stays in the room. a writes poses every 3 s: a move of hers
+  // waits in a's memory when it is paused; b writes its first pose at once.
+  const POSE_MS = 3000
+  const common = { ...serversEnv, ROOM_LEASE_MS: '1000', PROCESS_TIMEOUT_MS: '30000' }
+  const [a, b] = await Promise.all([
+    startServer(t, 'a', { ...common, AVATAR_WRITE_INTERVAL_MS: String(POSE_MS) }),
+    startServer(t, 'b', { ...common, AVATAR_WRITE_INTERVAL_MS: '500' })
+  ])
+  t.teardown(() => { if (a.child.signalCode === 'SIGSTOP') a.child.kill('SIGCONT') })
+
+  const alice = new Member(t, a.endpoint, room.id, tokenFor('alice'))
+  t.equal((await alice.join()).status, 'ok')
+  t.equal((await logged(a, 'a to run the room', runsRoom(room.id))).takeover, false)
+  const bob = new Member(t, b.endpoint, room.id, tokenFor('bob'))
+  t.equal((await bob.join()).status, 'ok')
+  await bob.until('alice\'s avatar', () => bob.entity('alice'), PATIENCE_MS)
+  await stored('both avatars written', async () => (await storedX('alice')) !== undefined && (await storedX('bob')) !== undefined)
+
+  // The first pose after a quiet spell is written at once; the next one waits for POSE_MS.
+  alice.channel.push('i_moved', { pose: { head: pose(4) } })
+  await stored('alice\'s first move written', async () => (await storedX('alice')) === 4)
+  const poseDue = Date.now() + POSE_MS
+  alice.channel.push('i_moved', { pose: { head: pose(5) } })
+  await bob.until('alice\'s second move, run by a', () => headX(bob, 'alice') === 5, PATIENCE_MS)
+  a.child.kill('SIGSTOP')
+  const pausedAt = Date.now()
+  t.equal(await storedX('alice'), 4, 'a had not written the second move when it was paused')
+
+  const takeover = await logged(b, 'b to take the room over', runsRoom(room.id))
+  t.equal(takeover.takeover, true, 'b recovered the room from the database')
+  t.comment(`b runs the room ${Date.now() - pausedAt} ms after a was paused (lease ${takeover.token})`)
+  bob.channel.push('i_moved', { pose: { head: pose(7) } })
+  await stored('bob\'s move, written by b', async () => (await storedX('bob')) === 7)
+
+  // a's pose write is overdue when it resumes: it runs, or the refused renewal stops the room first.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, poseDue + 200 - Date.now())))
+  a.child.kill('SIGCONT')
+  const lost = await logged(a, 'a to lose the lease', (line) => line.msg === 'lost the room lease: the room runs elsewhere now' && line.roomId === room.id)
+  t.comment(`a found out on resuming: its ${String(lost.refused)} was refused`)
+  const dropped = a.logs.find((line) => line.msg === 'stopped with unwritten diffs' && line.roomId === room.id)
+  const droppedX = ((dropped?.diffs as Array<{ updates?: Record<string, { head?: number[] }> }> | undefined) ?? [])
+    .map((diff) => diff.updates?.alice?.head?.[0])
+  t.ok(droppedX.includes(5), 'a dropped alice\'s stale move instead of writing it')
+
+  // a's sockets stay, served by b now.
+  bob.channel.push('i_moved', { pose: { head: pose(8) } })
+  await alice.until('bob\'s move, run by b, to alice on a', () => headX(alice, 'bob') === 8, PATIENCE_MS)
+  await stored('bob\'s last move, written by b', async () => (await storedX('bob')) === 8)
+  t.equal(await storedX('alice'), 4, 'the database keeps alice as b runs her, not a\'s stale move')
+  t.equal(a.logs.filter(runsRoom(room.id)).length, 1, 'a did not take the room back')
+
+  for (const m of [alice, bob]) m.socket.disconnect()
 })

@@ -4,10 +4,11 @@ import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import type { ChannelContext, HandleResult } from '../phoenix/channel.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
 import { topics } from '../runtime/topics.ts'
-import { moderationActions, refusal } from './moderation.ts'
+import { isInCharge, isStaff, mayModerate, type Authority, type Role } from '../shared/roles.ts'
+import { moderationActions } from './moderation.ts'
 import { payloads } from './payloads.ts'
 import type { PresenceFields, PresenceTracker, TrackResult } from './presence.ts'
-import { isInCharge, isStaff, memberOf, roleIn, type KickNotice, type PolicyHandle, type PolicySession, type Role, type RoomPolicies, type RoomPolicy } from './room-policy.ts'
+import { bannedUntil, memberOf, roleIn, type KickNotice, type PolicyHandle, type PolicySession, type RoomPolicies, type RoomPolicy } from './room-policy.ts'
 
 /** What the room's rules need: the policy cache, the stored records and the clock bans are read with. */
 export interface TrustDeps {
@@ -117,6 +118,12 @@ export class MemberSession implements PolicySession {
     return memberOf(policy, this.userId).chatMuted ? 'muted' : null
   }
 
+  /** Whether this user may take an action of `authority` on `targetId` now (shared/roles.ts). */
+  async mayModerate (targetId: string, authority: Authority = 'staff'): Promise<boolean> {
+    const policy = this.#policy
+    return mayModerate(this.#roleIn(policy), await this.#targetRole(policy, targetId), authority)
+  }
+
   /** `moderate` `{action, user_id}`. */
   async moderate (payload: unknown): Promise<HandleResult> {
     const parsed = payloads.moderate.parse(payload)
@@ -124,9 +131,8 @@ export class MemberSession implements PolicySession {
     const { action: name, user_id: targetId } = parsed.value
     const action = Object.hasOwn(moderationActions, name) ? moderationActions[name]! : undefined
     if (!action) return error('unknown action')
-    const policy = this.#policy
-    const actorRole = this.#roleIn(policy)
-    if (refusal(action, actorRole, await this.#targetRole(policy, targetId))) return error('forbidden')
+    if (!await this.mayModerate(targetId, action.authority)) return error('forbidden')
+    const actorRole = this.#roleIn(this.#policy)
     const { members, bans, policies, now, banMs } = this.#deps
     try {
       const response = await action.run({
@@ -204,8 +210,8 @@ export class MemberSession implements PolicySession {
   async #refusal (policy: RoomPolicy): Promise<Refusal | null> {
     const role = this.#roleIn(policy)
     if (!isInCharge(role)) {
-      const ban = await this.#deps.bans.active(this.#roomId, this.userId, new Date(this.#deps.now()))
-      if (ban) return { reason: 'banned', until: ban.until.toISOString() }
+      const until = bannedUntil(policy, this.userId, this.#deps.now())
+      if (until) return { reason: 'banned', until: until.toISOString() }
     }
     if (isStaff(role)) return null
     if (policy.settings.locked) return { reason: 'room_locked' }

@@ -1,11 +1,9 @@
 import type { RoomBans } from '../db/room-bans.ts'
 import type { MemberRecord, RoomMembers } from '../db/room-members.ts'
-import { isInCharge, type Role, type RoomPolicies } from './room-policy.ts'
+import type { Authority, Role } from '../shared/roles.ts'
+import type { RoomPolicies } from './room-policy.ts'
 
-/** Who may take an action: owner, admins and moderators, or owner and admins alone. */
-export type Authority = 'staff' | 'owner'
-
-/** Everything an action may use; the actor and target are already checked against `authority`. */
+/** Everything an action may use; the actor and target are already checked against `authority` (shared/roles.ts mayModerate). */
 export interface ModerationContext {
   roomId: string
   actor: { userId: string, username: string, role: Role }
@@ -47,8 +45,8 @@ const kick: ModerationAction = {
 }
 
 /**
- * The `moderate` actions by name. An action is one entry: voice chat adds `mute_voice` and
- * `unmute_voice` here as `memberChange('staff', { voiceMuted: … })`.
+ * The `moderate` actions by name; an action is one entry. Voice chat's `mute_voice` and
+ * `unmute_voice` are served by src/channels/voice, under the same rule of who may act on whom.
  */
 export const moderationActions: Readonly<Record<string, ModerationAction>> = Object.freeze({
   kick,
@@ -57,10 +55,3 @@ export const moderationActions: Readonly<Record<string, ModerationAction>> = Obj
   promote: memberChange('owner', { role: 'moderator' }),
   demote: memberChange('owner', { role: 'member' })
 })
-
-/** Why the actor may not take the action on the target, or null when they may. */
-export function refusal (action: ModerationAction, actorRole: Role, targetRole: Role): 'forbidden' | null {
-  if (isInCharge(targetRole)) return 'forbidden'
-  if (action.authority === 'owner' ? !isInCharge(actorRole) : actorRole === 'member') return 'forbidden'
-  return null
-}

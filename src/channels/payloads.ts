@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { CLIENT_EVENTS, HANDS } from '../shared/world.ts'
 
 /**
  * Schemas of everything a client may send on a room channel. Payloads are untrusted:
@@ -15,7 +16,7 @@ const Coordinate = Type.Number({ minimum: -100_000, maximum: 100_000 })
 export const Pose = Type.Array(Coordinate, { minItems: 7, maxItems: 7 })
 export const Vec3 = Type.Array(Coordinate, { minItems: 3, maxItems: 3 })
 export const EntityId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' })
-export const Hand = Type.Union([Type.Literal('left'), Type.Literal('right')])
+export const Hand = Type.Union(HANDS.map((hand) => Type.Literal(hand)))
 
 export const JoinParams = Type.Object({
   last_seen_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }))
@@ -38,8 +39,8 @@ export const Released = Type.Object({
 }, { additionalProperties: false })
 
 export const ClientEvent = Type.Union([
-  Type.Object({ event_name: Type.Literal('user_picked_up'), payload: PickedUp }),
-  Type.Object({ event_name: Type.Literal('user_released'), payload: Released })
+  Type.Object({ event_name: Type.Literal(CLIENT_EVENTS.pickedUp), payload: PickedUp }),
+  Type.Object({ event_name: Type.Literal(CLIENT_EVENTS.released), payload: Released })
 ])
 
 export const CHAT_MAX_LENGTH = 500

@@ -2,14 +2,14 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ChannelContext } from '../phoenix/channel.ts'
 import phoenixTransport from '../phoenix/transport.ts'
-import type { PresentUser } from '../runtime/rooms-supervisor.ts'
+import type { PresentUser } from '../runtime/cluster-ownership.ts'
 import { topics } from '../runtime/topics.ts'
 import { Presence, type PresenceDiff, type PresenceTracker } from './presence.ts'
 import { RedisPresence } from './redis-presence.ts'
 import { RoomChannel, type RoomChannelLimits } from './room-channel.ts'
 import { RoomFanout } from './room-fanout.ts'
 import type { IceSettings } from './voice/ice-servers.ts'
-import { DatabaseVoicePolicy, type VoicePolicy } from './voice/roles.ts'
+import { DatabaseVoicePolicy, type VoicePolicy } from './voice/policy.ts'
 import { Voice, type VoiceLimits } from './voice/voice.ts'
 import { DEFAULT_BAN_MS } from './member-session.ts'
 import { RoomPolicies } from './room-policy.ts'
@@ -76,12 +76,14 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     limits: opts.voice?.limits,
     now: opts.voice?.now
   })
+  const now = opts.moderation?.now ?? Date.now
   const policies = new RoomPolicies({
     loadSettings: async (roomId) => {
       const room = await fastify.rooms.getRoom(roomId)
       return room && { ownerId: room.ownerId, capacity: room.capacity, locked: room.locked, allowGrab: room.allowGrab, allowChat: room.allowChat }
     },
     loadMembers: async (roomId) => await fastify.roomMembers.list(roomId),
+    loadBans: async (roomId) => await fastify.roomBans.activeIn(roomId, new Date(now())),
     pubsub: runtime.pubsub,
     logger: log
   })
@@ -98,7 +100,7 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
   fastify.addHook('onClose', async () => { stopHearing() })
   const banMs = opts.moderation?.banMs ?? DEFAULT_BAN_MS
   if (!Number.isSafeInteger(banMs) || banMs <= 0) throw new TypeError(`room channels: "moderation.banMs" must be a positive number of milliseconds, got ${String(banMs)}`)
-  const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now: opts.moderation?.now ?? Date.now, banMs }
+  const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now, banMs }
 
   // A crashed room restarts: its clients get phx_error and the phoenix client rejoins by itself.
   runtime.supervisor.on('room_crashed', ({ roomId }) => {

@@ -1,4 +1,5 @@
-import type { Components, ChatMessageRecord, EntityMap } from '../db/types.ts'
+import type { ChatMessageRecord } from '../db/types.ts'
+import { CLIENT_EVENTS, isClientEvent, type Components, type EntityMap } from '../shared/world.ts'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { Errors } from '../errors.ts'
 import type { Channel, ChannelContext, HandleResult, JoinResult, TerminateReason } from '../phoenix/channel.ts'
@@ -59,8 +60,6 @@ export interface RoomChannelDeps {
   voice?: Voice
 }
 
-/** Events a client may send inside `event`; everything else is refused. */
-const CLIENT_EVENTS = new Set(['user_picked_up', 'user_released'])
 
 const DEFAULT_USERNAME = 'anon'
 const TOPIC_PREFIX = 'room:'
@@ -213,10 +212,11 @@ export class RoomChannel implements Channel {
 
   async #clientEvent (payload: unknown): Promise<HandleResult> {
     const name = (payload as { event_name?: unknown } | null)?.event_name
-    if (typeof name !== 'string' || !CLIENT_EVENTS.has(name)) return error('event not allowed')
+    // Only the events a client may send (shared/world.ts); everything else is refused.
+    if (!isClientEvent(name)) return error('event not allowed')
     const event = payloads.event.parse(payload)
     if (!event.ok) return error('invalid event payload', event.error)
-    const refused = event.value.event_name === 'user_picked_up' ? this.#member!.refuse('grab') : null
+    const refused = event.value.event_name === CLIENT_EVENTS.pickedUp ? this.#member!.refuse('grab') : null
     if (refused) return error(refused)
     await this.#deps.rooms.dispatch(this.#roomId, {
       event: event.value.event_name,
@@ -251,8 +251,11 @@ export class RoomChannel implements Channel {
   // Voice's actions are served by src/channels/voice, the others by the member session.
   async #moderate (payload: unknown): Promise<HandleResult> {
     const action = (payload as { action?: unknown } | null)?.action
-    if (this.#deps.voice && (action === 'mute_voice' || action === 'unmute_voice')) return await this.#deps.voice.moderate(this.#roomId, this.#ctx.userId!, payload)
-    return await this.#member!.moderate(payload)
+    const member = this.#member!
+    if (this.#deps.voice && (action === 'mute_voice' || action === 'unmute_voice')) {
+      return await this.#deps.voice.moderate(this.#roomId, this.#ctx.userId!, payload, (targetId) => member.mayModerate(targetId))
+    }
+    return await member.moderate(payload)
   }
 
   /** A join refused after it was set up: undone, then answered with the refusal. */

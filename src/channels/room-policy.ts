@@ -2,12 +2,7 @@ import type { MemberRecord } from '../db/room-members.ts'
 import { PLAIN_MEMBER } from '../db/room-members.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
-
-/**
- * A person's standing in a room: the owner is rooms.owner_id, moderators have a room_members row,
- * an admin is a connection whose token says its session signed in with ADMIN_TOKEN.
- */
-export type Role = 'owner' | 'admin' | 'moderator' | 'member'
+import type { Role } from '../shared/roles.ts'
 
 /** The room's settings that the room itself enforces. */
 export interface RoomSettings {
@@ -18,22 +13,28 @@ export interface RoomSettings {
   allowChat: boolean
 }
 
-/** What a process knows of a room's rules: its settings and its people with a room_members row. */
+/** What a process knows of a room's rules: its settings, its people with a room_members row, and its bans. */
 export interface RoomPolicy {
   readonly settings: Readonly<RoomSettings>
   readonly members: ReadonlyMap<string, MemberRecord>
+  /** User id → until when they may not come back (room_bans; some may have run out since). */
+  readonly bans: ReadonlyMap<string, Date>
 }
 
+/**
+ * A person's role in the room (see shared/roles.ts): the owner is rooms.owner_id, moderators have
+ * a room_members row, an admin is a connection whose token says its session signed in with ADMIN_TOKEN.
+ */
 export const roleIn = (policy: RoomPolicy, userId: string, admin = false): Role =>
   policy.settings.ownerId === userId ? 'owner' : admin ? 'admin' : policy.members.get(userId)?.role === 'moderator' ? 'moderator' : 'member'
 
-/** Owner and admins: what only the owner may do (promote, demote), nobody may do to them (kick, mute), and no ban keeps them out. */
-export const isInCharge = (role: Role): boolean => role === 'owner' || role === 'admin'
-
-/** Owner, admins and moderators: never refused, may always enter, may moderate. */
-export const isStaff = (role: Role): boolean => role !== 'member'
-
 export const memberOf = (policy: RoomPolicy, userId: string): MemberRecord => policy.members.get(userId) ?? PLAIN_MEMBER
+
+/** Until when the user is banned from the room, if a ban runs at `now` (wall-clock milliseconds). */
+export function bannedUntil (policy: RoomPolicy, userId: string, now: number): Date | null {
+  const until = policy.bans.get(userId)
+  return until !== undefined && until.getTime() > now ? until : null
+}
 
 /** Told to leave the room: by whom (a display name) and until when they may not come back. */
 export interface KickNotice {
@@ -61,6 +62,8 @@ export interface RoomPoliciesOptions {
   /** The room's settings, or null when it does not exist. */
   loadSettings: (roomId: string) => Promise<RoomSettings | null>
   loadMembers: (roomId: string) => Promise<Map<string, MemberRecord>>
+  /** The room's running bans: user id → until. */
+  loadBans: (roomId: string) => Promise<Map<string, Date>>
   /** Shared by the processes serving the rooms: member changes and kicks reach all of them. */
   pubsub: PubSub
   logger: Logger
@@ -82,7 +85,7 @@ const trustTopic = (roomId: string): string => `room_trust:${roomId}`
 
 /**
  * Each process's cache of the rooms' policies, for the rooms it has connections in: loaded from
- * the database on a room's first join, reloaded when the room's settings change (`refresh`, on
+ * the database on a room's first join (so later joins read no database for the ban and the rules), reloaded when the room's settings change (`refresh`, on
  * RoomDirectory's room_updated), and changed in every process at once when a member's record
  * changes or someone is kicked (over the pubsub, after the database write). A room's entry goes
  * with its last connection here.
@@ -121,7 +124,7 @@ export class RoomPolicies {
     return { get policy () { return entry.policy! }, leave }
   }
 
-  /** Reads the room's settings and members again (they changed in the database); a no-op for rooms not held here. */
+  /** Reads the room's settings, members and bans again (they changed in the database); a no-op for rooms not held here. */
   refresh (roomId: string): void {
     const entry = this.#entries.get(roomId)
     if (entry) this.#enqueue(roomId, entry, async () => { entry.policy = await this.#load(roomId) ?? entry.policy })
@@ -163,13 +166,20 @@ export class RoomPolicies {
   #heard (roomId: string, entry: Entry, message: TrustMessage): void {
     if (message.type === 'kick') {
       for (const session of [...entry.sessions]) if (session.userId === message.user_id) session.kicked({ by: message.by, until: message.until })
-      return
     }
+    // The ban is written before the kick is told: a rejoin here waits for this change (enter awaits the queue).
     this.#enqueue(roomId, entry, async () => {
-      if (entry.policy === null) return
-      const members = new Map(entry.policy.members)
+      const policy = entry.policy
+      if (policy === null) return
+      if (message.type === 'kick') {
+        const bans = new Map(policy.bans)
+        bans.set(message.user_id, new Date(message.until))
+        entry.policy = { ...policy, bans }
+        return
+      }
+      const members = new Map(policy.members)
       members.set(message.user_id, message.member)
-      entry.policy = { settings: entry.policy.settings, members }
+      entry.policy = { ...policy, members }
     })
   }
 
@@ -189,7 +199,7 @@ export class RoomPolicies {
   }
 
   async #load (roomId: string): Promise<RoomPolicy | null> {
-    const [settings, members] = await Promise.all([this.#o.loadSettings(roomId), this.#o.loadMembers(roomId)])
-    return settings && { settings: Object.freeze(settings), members }
+    const [settings, members, bans] = await Promise.all([this.#o.loadSettings(roomId), this.#o.loadMembers(roomId), this.#o.loadBans(roomId)])
+    return settings && { settings: Object.freeze(settings), members, bans }
   }
 }

@@ -1,6 +1,7 @@
 import { Socket, Presence, type Channel } from 'phoenix'
 import { ChatLog } from './chat-log.ts'
-import type { ChatMessage, MovePayload } from './protocol.ts'
+import type { ChatMessage } from './protocol.ts'
+import type { MovePayload } from '../shared/world.ts'
 import { SERVER_PUSHES } from './protocol.ts'
 import type { ConnectionStatus } from './ui/status.ts'
 import { personFromPresence, type Person } from './presence.ts'

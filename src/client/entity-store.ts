@@ -1,4 +1,4 @@
-import type { Components, EntityMap } from './protocol.ts'
+import type { Components, EntityMap } from '../shared/world.ts'
 
 /** What happened to one entity after `replace` or `applyDiff`. */
 export interface EntityChange {

@@ -1,4 +1,4 @@
-import type { MovePayload } from './protocol.ts'
+import type { MovePayload } from '../shared/world.ts'
 import { samePose } from './pose.ts'
 
 /** At most 20 `i_moved` per second. */

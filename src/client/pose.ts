@@ -1,4 +1,4 @@
-import type { MovePayload, PackedPose } from './protocol.ts'
+import { EYE_HEIGHT, type MovePayload, type PackedPose } from '../shared/world.ts'
 
 /** A position and an orientation quaternion, in world space. */
 export interface Pose {
@@ -72,9 +72,6 @@ export interface StartPlacement {
   position: { x: number, y: number, z: number }
   yaw: number
 }
-
-/** Standing eye height above a spawn point, in metres. */
-export const EYE_HEIGHT = 1.6
 
 /** Heading of a rotation: the angle of its forward (+Z) vector around +Y. */
 export function yawOf (rotation: Pose['rotation']): number {

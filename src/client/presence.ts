@@ -1,4 +1,4 @@
-import type { Role } from './ui/moderation.ts'
+import { isRole, type Role } from '../shared/roles.ts'
 
 /** One person in the room, from Presence. */
 export interface Person {
@@ -13,8 +13,6 @@ export interface Person {
   role: Role
 }
 
-const ROLES = new Set<string>(['owner', 'admin', 'moderator', 'member'])
-
 /**
  * Turns a Presence entry into a Person. Presence's shape is
  * `{ [userId]: { metas: [{ username, role, online_at, phx_ref, voice, muted, voice_session }, ...] } }`, one meta
@@ -26,7 +24,7 @@ export function personFromPresence (id: string, presence: { metas?: Array<Record
   let role: Role = 'member'
   for (const meta of metas) {
     if (typeof meta.username === 'string' && meta.username !== '') username = meta.username
-    if (typeof meta.role === 'string' && ROLES.has(meta.role)) role = meta.role as Role
+    if (isRole(meta.role)) role = meta.role
   }
   const voice = metas.find(meta => meta.voice === true)
   const voiceSession = voice === undefined ? null : typeof voice.voice_session === 'string' ? voice.voice_session : String(voice.phx_ref)

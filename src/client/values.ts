@@ -1,4 +1,4 @@
-import { HANDS, type Hand } from './protocol.ts'
+import { HANDS, type Hand } from '../shared/world.ts'
 
 /**
  * Readers for component values. Components come from the server, which

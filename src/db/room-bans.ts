@@ -17,9 +17,9 @@ export class RoomBans {
     })
   }
 
-  /** The user's ban in the room if it still runs at `now`. */
-  async active (roomId: string, userId: string, now: Date): Promise<BanRecord | null> {
-    const row = await this.prisma.roomBan.findFirst({ where: { roomId, userId, until: { gt: now } } })
-    return row && { bannedBy: row.bannedBy, until: row.until }
+  /** The bans of the room still running at `now`: user id → until when. */
+  async activeIn (roomId: string, now: Date): Promise<Map<string, Date>> {
+    const rows = await this.prisma.roomBan.findMany({ where: { roomId, until: { gt: now } }, select: { userId: true, until: true } })
+    return new Map(rows.map((row) => [row.userId, row.until]))
   }
 }

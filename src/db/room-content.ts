@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { EntityMap } from './types.ts'
+import type { EntityMap } from '../shared/world.ts'
 
 /** Returns a float in [0, 1); injectable so tests can make worlds deterministic. */
 export type Random = () => number

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { PrismaClient, Room } from '../generated/prisma/client.ts'
 import { Errors, ValidationError } from '../errors.ts'
 import { randomRoomContent, type Random } from './room-content.ts'
-import { VISIBILITIES, type Components, type EntitiesDiff, type EntityMap, type RoomAttrs, type RoomInput, type Visibility } from './types.ts'
+import { VISIBILITIES, type RoomAttrs, type RoomInput, type Visibility } from './types.ts'
+import { EYE_HEIGHT, type Components, type EntitiesDiff, type EntityMap } from '../shared/world.ts'
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0]
 type Db = PrismaClient | Tx
@@ -10,8 +11,6 @@ type Db = PrismaClient | Tx
 export type { Room }
 
 const INITIAL_SNAPSHOT = { kind: 'snapshot', slug: 'initial_snapshot' } as const
-/** A standing person's eye height, as the browser client places its camera (src/client/pose.ts). */
-const EYE_HEIGHT = 1.6
 const DEFAULT_HEAD_POSITION: [number, number, number] = [0, EYE_HEIGHT, 0]
 const NAME_MAX = 80
 const DESCRIPTION_MAX = 1000

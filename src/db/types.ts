@@ -1,21 +1,3 @@
-/** The components of one entity: `{ position: [0, 1, 0], color: "#ff0000", ... }`. */
-export type Components = Record<string, unknown>
-
-/** A room's world: `{ entityId: { componentName: value } }`. */
-export type EntityMap = Record<string, Components>
-
-/**
- * One batch of changes to a room's world, as sent to clients and persisted.
- * - creates: the entity is (re)created with exactly these components;
- * - updates: these components are merged into the live entity;
- * - deletes: the entity is removed (values are ignored; `true` by convention).
- */
-export interface EntitiesDiff {
-  creates: EntityMap
-  updates: EntityMap
-  deletes: Record<string, unknown>
-}
-
 export interface RoomInput {
   name?: unknown
   description?: unknown

@@ -1,4 +1,4 @@
-import type { Components, EntitiesDiff } from '../db/types.ts'
+import type { Components, EntitiesDiff } from '../shared/world.ts'
 import { put } from './entities-diff.ts'
 
 const isEmpty = (diff: EntitiesDiff): boolean =>

@@ -24,7 +24,7 @@
  * rules merge whole diffs
  * (see `mergeDiffs`, used by the persistence queue when it is full).
  */
-import type { Components, EntitiesDiff } from '../db/types.ts'
+import type { Components, EntitiesDiff } from '../shared/world.ts'
 import type { Clock } from './clock.ts'
 import { deepFreeze } from './deep-freeze.ts'
 import type { PubSub } from './pubsub.ts'

@@ -1,4 +1,4 @@
-import type { EntitiesDiff } from '../db/types.ts'
+import type { EntitiesDiff } from '../shared/world.ts'
 import { PendingPoses, splitAvatarPoses } from './avatar-poses.ts'
 import type { Clock } from './clock.ts'
 import { mergeDiffs, splitByEntity } from './entities-diff.ts'

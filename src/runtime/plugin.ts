@@ -3,7 +3,7 @@ import os from 'node:os'
 import fp from 'fastify-plugin'
 import { RedisPubSub } from './redis-pubsub.ts'
 import { RedisRoomLeases } from './room-leases.ts'
-import type { PresentUser } from './rooms-supervisor.ts'
+import type { PresentUser } from './cluster-ownership.ts'
 import { RoomRuntime, type RoomRuntimeOptions } from './runtime.ts'
 
 declare module 'fastify' {

@@ -1,4 +1,4 @@
-import type { Components, EntityMap } from '../db/types.ts'
+import type { Components, EntityMap } from '../shared/world.ts'
 import type { Clock } from './clock.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'

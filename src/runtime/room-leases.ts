@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import type { Clock } from './clock.ts'
 import { silentLogger, type Logger } from './logger.ts'
 
 /** The right to run a room, held by one process until it expires or is released. */
@@ -30,6 +31,82 @@ export interface RoomLeases {
    * been lost, e.g. Redis was emptied).
    */
   raiseTokenAbove: (roomId: string, token: number) => Promise<void>
+}
+
+interface HeldLease { holder: string, token: number, expiresAt: number }
+
+/** What the processes sharing MemoryRoomLeases share: Redis's keys, in memory. */
+interface LeaseTable {
+  leases: Map<string, HeldLease>
+  /** Per room, the newest token handed out (never expires, like the INCR counter). */
+  tokens: Map<string, number>
+}
+
+/**
+ * Leases in memory, with the outcomes of RedisRoomLeases, for several "processes" in one process
+ * (tests): `as(holder)` is another process's view of the same leases. Expiry follows `clock`
+ * and, as in Redis, a lease is held until the clock has gone past its expiry.
+ */
+export class MemoryRoomLeases implements RoomLeases {
+  readonly ttlMs: number
+  readonly #clock: Clock
+  readonly #holder: string
+  #table: LeaseTable = { leases: new Map(), tokens: new Map() }
+
+  constructor ({ clock, holder, ttlMs }: { clock: Clock, holder: string, ttlMs: number }) {
+    this.ttlMs = ttlMs
+    this.#clock = clock
+    this.#holder = holder
+  }
+
+  /** The same leases, held as `holder`. */
+  as (holder: string): MemoryRoomLeases {
+    const other = new MemoryRoomLeases({ clock: this.#clock, holder, ttlMs: this.ttlMs })
+    other.#table = this.#table
+    return other
+  }
+
+  async acquire (roomId: string): Promise<Lease | null> {
+    if (this.#live(roomId)) return null
+    const token = (this.#table.tokens.get(roomId) ?? 0) + 1
+    this.#table.tokens.set(roomId, token)
+    this.#table.leases.set(roomId, { holder: this.#holder, token, expiresAt: this.#clock.now() + this.ttlMs })
+    return { roomId, token }
+  }
+
+  async renew (lease: Lease): Promise<boolean> {
+    const held = this.#mine(lease)
+    if (held) held.expiresAt = this.#clock.now() + this.ttlMs
+    return held !== undefined
+  }
+
+  async release (lease: Lease): Promise<void> {
+    if (this.#mine(lease)) this.#table.leases.delete(lease.roomId)
+  }
+
+  async raiseTokenAbove (roomId: string, token: number): Promise<void> {
+    if ((this.#table.tokens.get(roomId) ?? 0) < token) this.#table.tokens.set(roomId, token)
+  }
+
+  /** Who holds the room's lease now. */
+  holder (roomId: string): string | undefined {
+    return this.#live(roomId)?.holder
+  }
+
+  /** Ends the room's lease now, as if its holder had stopped renewing it for `ttlMs`. */
+  expire (roomId: string): void {
+    this.#table.leases.delete(roomId)
+  }
+
+  #live (roomId: string): HeldLease | undefined {
+    const held = this.#table.leases.get(roomId)
+    return held && held.expiresAt >= this.#clock.now() ? held : undefined
+  }
+
+  #mine (lease: Lease): HeldLease | undefined {
+    const held = this.#live(lease.roomId)
+    return held?.holder === this.#holder && held.token === lease.token ? held : undefined
+  }
 }
 
 // KEYS: lease, token counter. ARGV: holder, ttl. The token comes from INCR, only when the lease is won.

@@ -1,4 +1,4 @@
-import type { Components, EntityMap } from '../db/types.ts'
+import type { Components, EntityMap } from '../shared/world.ts'
 import { put } from './entities-diff.ts'
 import type { Mutation } from './state-mutation.ts'
 

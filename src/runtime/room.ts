@@ -1,4 +1,4 @@
-import type { EntityMap } from '../db/types.ts'
+import type { EntityMap } from '../shared/world.ts'
 import type { Clock } from './clock.ts'
 import { EntitiesDiffServer } from './entities-diff.ts'
 import { EntitiesStateServer, type DiffStore, type PersistenceOptions, type PersistenceStats } from './entities-state.ts'
@@ -92,11 +92,11 @@ export class RoomServer implements Stoppable {
   }
 
   /**
-   * Reads what the room must know before it takes events: its world and, with `recover` (a
-   * restart or takeover), the users still in it.
+   * Reads what the room must know before it takes events: its world (`world` when the caller has
+   * just read it) and, with `recover` (a restart or takeover), the users still in it.
    */
-  async load (recover: boolean): Promise<void> {
-    const world = await this.#o.store.entities(this.id)
+  async load (recover: boolean, world?: EntityMap): Promise<void> {
+    world ??= await this.#o.store.entities(this.id)
     this.world.load(world)
     if (recover) this.userSnapshot.remember(world)
   }

@@ -1,4 +1,4 @@
-import type { Components, EntitiesDiff, EntityMap } from '../db/types.ts'
+import type { Components, EntitiesDiff, EntityMap } from '../shared/world.ts'
 import { Errors } from '../errors.ts'
 import type { Clock } from './clock.ts'
 import { deepFreeze } from './deep-freeze.ts'
@@ -6,8 +6,7 @@ import type { PersistenceOptions } from './entities-state.ts'
 import type { Logger } from './logger.ts'
 import type { PubSub } from './pubsub.ts'
 import type { Registry } from './registry.ts'
-import type { OwnerMethod, RoomCalls } from './room-calls.ts'
-import type { Lease, RoomLeases } from './room-leases.ts'
+import { endsEverywhere, type EndReason, type OwnedRoom, type OwnershipHost, type RoomOwnership } from './room-ownership.ts'
 import { RoomServer, type RoomServerStats, type RoomStatus, type RoomStore } from './room.ts'
 import type { Mutation, MutationTable, RoomEvent } from './state-mutation.ts'
 import { holdMessages, type HeldMessages } from './held-messages.ts'
@@ -19,36 +18,13 @@ export interface SupervisorStore extends RoomStore {
   getRoom: (roomId: string) => Promise<{ persistent: boolean } | null>
   replaceEntitiesWithInitialSnapshot: (roomId: string) => Promise<EntitiesDiff>
   softDeleteEntitiesHavingComponent: (roomId: string, componentName: string) => Promise<string[]>
-  /** Cluster only: writes refused unless made with the room's newest lease token. */
-  updateEntities: (roomId: string, diff: EntitiesDiff, fence?: { leaseToken: number }) => Promise<void>
-  /** Cluster only: makes `token` the room's newest lease token; returns the newest token afterwards. */
-  claimRoom?: (roomId: string, token: number) => Promise<number>
-}
-
-/** Someone in a room, in any process. */
-export interface PresentUser { userId: string, username: string }
-
-/**
- * Several processes serving the same rooms: each process accepts sockets for any room, but a
- * room runs (events folded into diffs, diffs written) in the one process holding its lease.
- * The others forward events through the shared pubsub and ask the owner for its world.
- */
-export interface SupervisorCluster {
-  leases: RoomLeases
-  calls: RoomCalls
-  /** Who is in the room now, in every process (presence). */
-  presentUsers: (roomId: string) => Promise<PresentUser[]>
-  /** How often held leases are renewed and free ones of rooms with members here are tried. */
-  renewIntervalMs: number
-  /** Names this process in the control messages it broadcasts. */
-  processId: string
 }
 
 export interface RoomsSupervisorOptions {
   store: SupervisorStore
   pubsub: PubSub
-  /** Unset: this process runs every room it serves. */
-  cluster?: SupervisorCluster
+  /** Whether each room runs in this process (LocalOwnership: always). */
+  ownership: RoomOwnership
   registry: Registry<RoomServer>
   clock: Clock
   logger: Logger
@@ -64,16 +40,13 @@ export interface RoomsSupervisorOptions {
 }
 
 /** `lease_lost`: another process runs the room now (its sockets here stay, served from there). */
-export type StopReason = 'requested' | 'idle' | 'shutdown' | 'crash_loop' | 'restart_failed' | 'lease_lost'
-
-/** Stops that end a room in every process (its sockets close), not only here. */
-const ENDS_EVERYWHERE: ReadonlySet<StopReason> = new Set(['requested', 'crash_loop', 'restart_failed'])
+export type StopReason = EndReason | 'idle' | 'shutdown' | 'lease_lost'
 
 /** Lifecycle events, for logs, metrics and for sockets to tell their clients. */
 export interface RoomLifecycleEvents {
   /** fresh: started from the database as nobody's there; restarted: replaces a crashed instance. */
   room_started: { roomId: string, fresh: boolean, restarted: boolean }
-  /** The room stopped running here; with a cluster, also sent where it only had sockets when it ends everywhere. */
+  /** The room stopped running here; also sent where it only had sockets when it ends everywhere (EndReason). */
   room_stopped: { roomId: string, reason: StopReason }
   /** The room threw; it is restarted unless this makes a crash loop. Sockets should send phx_error. */
   room_crashed: { roomId: string, error: unknown }
@@ -86,7 +59,7 @@ export type LifecycleListener<K extends keyof RoomLifecycleEvents> = (event: Roo
 export interface StartedRoom {
   /**
    * The running instance: valid until the room restarts or stops, so keep the id, not this.
-   * Null when another process runs the room (cluster).
+   * Null when another process runs the room.
    */
   room: RoomServer | null
   /** True when this call started the room. */
@@ -110,22 +83,11 @@ interface Supervised {
   /** Times of recent crashes, for the restart intensity. */
   crashes: number[]
   idleTimer: unknown
-  /** Cluster: the lease while the room runs here, null while another process runs it. */
-  lease: Lease | null
-  /** When the lease was last known to be held (clock time). */
-  heldAt: number
-  /** Stops answering other processes' calls about the room. */
-  stopServing: (() => void) | null
+  /** What the running room writes through, as its ownership gave it (ClusterOwnership fences it); a restart keeps it. */
+  store: RoomStore
   /** The room's events since it crashed, for the instance restarting it. */
   held: HeldMessages | null
 }
-
-const supervisedEntry = (): Supervised =>
-  ({ members: 0, restarts: 0, crashes: [], idleTimer: null, lease: null, heldAt: 0, stopServing: null, held: null })
-
-/** Cluster control messages, to every process. */
-const CONTROL_TOPIC = 'rooms_control'
-interface ControlMessage { from: string, roomId: string, reason: StopReason | 'running' }
 
 const serverName = (roomId: string): string => `room_server:${roomId}`
 
@@ -134,90 +96,67 @@ const serverName = (roomId: string): string => `room_server:${roomId}`
  * a crashing room is restarted alone). Every lifecycle change of one room runs in turn, so
  * concurrent start / stop / restart / idle calls for a room never interleave.
  *
- * With a cluster, a room runs only in the process holding its lease; the others supervise it
- * too (members, idle) without running it, and take the lease over when it comes free while they
- * have members: the room then continues from the database (see #tryToRun).
+ * Whether a room runs in this process is its ownership's call (see room-ownership.ts): where it
+ * does not, the room is supervised all the same (members, idle) and its events go to the
+ * process running it.
  */
 export class RoomsSupervisor {
   readonly #o: RoomsSupervisorOptions
   readonly #supervised = new Map<string, Supervised>()
   readonly #turns = new Map<string, Promise<unknown>>()
   readonly #listeners = new Map<keyof RoomLifecycleEvents, Set<(event: never) => void>>()
+  readonly #detach: () => void
   #closing = false
-  #ticker: unknown = null
-  #stopControl: (() => void) | null = null
 
   constructor (options: RoomsSupervisorOptions) {
     this.#o = options
-    const { cluster } = options
-    if (cluster) {
-      this.#stopControl = options.pubsub.subscribe(CONTROL_TOPIC, (message) => this.#controlled(message as ControlMessage))
-      this.#scheduleTick(cluster)
-    }
+    this.#detach = options.ownership.attach(this.#host())
   }
 
   /**
    * Starts the room unless it runs already (concurrent calls start it once). On a fresh start
    * a non-persistent room goes back to its initial snapshot, a persistent one continues as
-   * stored, and in both leftover avatars are soft-deleted as nobody is connected yet. With a
-   * cluster, the room runs here only if its lease is free (else `room` is null).
+   * stored, and in both leftover avatars are soft-deleted as nobody is connected yet. The room
+   * runs here only if its ownership says so (else `room` is null: another process runs it).
    * Rejects with XR_ERR_ROOM_NOT_FOUND, or XR_ERR_ROOM_RUNTIME_CLOSED once closing.
    */
   startRoom (roomId: string): Promise<StartedRoom> {
     if (this.#closing) return Promise.reject(new Errors.RoomRuntimeClosed())
     return this.#inTurn(roomId, async () => {
       if (this.#closing) throw new Errors.RoomRuntimeClosed()
-      const { cluster } = this.#o
       const running = this.room(roomId)
       if (running) {
         this.#armIdle(roomId)
         return { room: running, fresh: false }
       }
+      // Known: another process ran it at the last look; it may run here by now.
       const known = this.#supervised.get(roomId)
-      if (cluster && known) {
-        // Another process ran it at the last look; its lease may be free by now.
-        const started = await this.#tryToRun(roomId, known, cluster)
-        this.#armIdle(roomId)
-        return { room: this.room(roomId) ?? null, fresh: started }
+      let record: { persistent: boolean } | null = null
+      if (!known) {
+        record = await this.#o.store.getRoom(roomId)
+        if (!record) throw new Errors.RoomNotFound(roomId)
       }
-      const record = await this.#o.store.getRoom(roomId)
-      if (!record) throw new Errors.RoomNotFound(roomId)
       // Supervised before it runs, so that even its very first crash is seen.
-      const supervised = supervisedEntry()
-      this.#supervised.set(roomId, supervised)
-      if (cluster) {
-        let started: boolean
-        try {
-          started = await this.#tryToRun(roomId, supervised, cluster)
-        } catch (err) {
-          this.#forget(roomId, supervised)
-          throw err
-        }
-        this.#armIdle(roomId)
-        return { room: this.room(roomId) ?? null, fresh: started }
-      }
+      const supervised = known ?? this.#supervise(roomId)
+      let started: boolean
       try {
-        await this.#freshWorld(roomId, record)
+        started = await this.#o.ownership.run(this.#owned(roomId, supervised, record))
       } catch (err) {
-        this.#forget(roomId, supervised)
+        if (!known) this.#forget(roomId, supervised)
         throw err
       }
-      const room = await this.#launch(roomId, false)
       this.#armIdle(roomId)
-      this.#o.logger.info({ roomId }, 'room started')
-      this.#emit('room_started', { roomId, fresh: true, restarted: false })
-      return { room, fresh: true }
+      return { room: this.room(roomId) ?? null, fresh: started }
     })
   }
 
   /**
    * Emits and writes what is pending, then stops the room. Resolves false when it was not
-   * running here. With a cluster, a `requested` stop (the room is deleted) goes to every
+   * running here. A stop that ends the room (EndReason: it is deleted, say) goes to every
    * process: wherever it runs or has sockets, it stops.
    */
   stopRoom (roomId: string, reason: StopReason = 'requested'): Promise<boolean> {
-    const { cluster } = this.#o
-    if (cluster && ENDS_EVERYWHERE.has(reason)) this.#announceEnd(cluster, roomId, reason)
+    if (endsEverywhere(reason)) this.#o.ownership.ended(roomId, reason)
     return this.#inTurn(roomId, () => this.#stopHere(roomId, reason))
   }
 
@@ -266,15 +205,17 @@ export class RoomsSupervisor {
    */
   async entities (roomId: string): Promise<EntityMap> {
     const room = this.room(roomId)
-    if (!room) return await this.#fromOwner(roomId, 'entities', () => this.#o.store.entities(roomId))
-    return room.world.snapshot()
+    if (room) return room.world.snapshot()
+    const local = (): Promise<EntityMap> => this.#o.store.entities(roomId)
+    return await (this.#supervised.has(roomId) ? this.#o.ownership.askOwner(roomId, 'entities', [], local) : local())
   }
 
   /** The components a user joining the room starts with (see user-snapshot.ts). */
   resumeComponents (roomId: string, userId: string): Promise<Components> {
     const room = this.room(roomId)
     if (room) return room.userSnapshot.resumeComponents(userId)
-    return this.#fromOwner(roomId, 'resumeComponents', () => resumeComponents(this.#o.store, roomId, userId), userId)
+    const local = (): Promise<Components> => resumeComponents(this.#o.store, roomId, userId)
+    return this.#supervised.has(roomId) ? this.#o.ownership.askOwner(roomId, 'resumeComponents', [userId], local) : local()
   }
 
   /** A socket joined the room: it is not idle. Ignored when the room is not supervised here. */
@@ -328,25 +269,87 @@ export class RoomsSupervisor {
 
   /** True when other processes may run this process's rooms (a cluster). */
   get clustered (): boolean {
-    return this.#o.cluster !== undefined
+    return this.#o.ownership.clustered
   }
 
   /** Refuses new rooms and events, then stops every room, writing all pending diffs. */
   async close (): Promise<void> {
     this.#closing = true
-    if (this.#ticker !== null) this.#o.clock.clearTimeout(this.#ticker)
-    this.#ticker = null
-    this.#stopControl?.()
+    this.#detach()
     const roomIds = new Set([...this.#supervised.keys(), ...this.#turns.keys()])
     await Promise.all([...roomIds].map((roomId) => this.stopRoom(roomId, 'shutdown')))
   }
 
-  /** `resync`: entities to send to every client again as creates, before any event is taken. */
-  async #launch (roomId: string, recover: boolean, resync?: EntityMap): Promise<RoomServer> {
-    const lease = this.#supervised.get(roomId)?.lease ?? null
+  /** What its ownership acts on for one room. `record`: the room's, when just read. */
+  #owned (roomId: string, supervised: Supervised, record: { persistent: boolean } | null): OwnedRoom {
+    return {
+      roomId,
+      get occupied () { return supervised.members > 0 },
+      startFresh: async (store = this.#o.store) => {
+        record ??= await this.#o.store.getRoom(roomId)
+        if (!record) throw new Errors.RoomNotFound(roomId)
+        return await this.#launch(roomId, supervised, store, false, undefined, await this.#freshWorld(roomId, record.persistent))
+      },
+      recover: (store, resync) => this.#launch(roomId, supervised, store, true, resync),
+      dispatch: (event) => this.dispatch(roomId, event),
+      entities: () => this.entities(roomId),
+      resumeComponents: (userId) => this.resumeComponents(roomId, userId),
+      started: (takeover) => {
+        this.#o.logger.info({ roomId }, 'room started')
+        this.#emit('room_started', { roomId, fresh: !takeover, restarted: false })
+      },
+      lost: () => {
+        const unwritten = this.room(roomId)?.abandon() ?? 0
+        this.#emit('room_stopped', { roomId, reason: 'lease_lost' })
+        return unwritten
+      }
+    }
+  }
+
+  #host (): OwnershipHost {
+    return {
+      eachRoom: async (visit) => {
+        await Promise.allSettled([...this.#supervised].map(([roomId, supervised]) => this.#inTurn(roomId, async () => {
+          if (this.#closing || this.#supervised.get(roomId) !== supervised) return
+          await visit(this.#owned(roomId, supervised, null))
+        })))
+      },
+      endedElsewhere: (roomId, reason) => {
+        this.#inTurn(roomId, () => this.#stopHere(roomId, reason))
+          .catch((err: unknown) => this.#o.logger.error({ err, roomId }, 'stopping a room ended elsewhere failed'))
+      }
+    }
+  }
+
+  #supervise (roomId: string): Supervised {
+    const supervised: Supervised = { members: 0, restarts: 0, crashes: [], idleTimer: null, store: this.#o.store, held: null }
+    this.#supervised.set(roomId, supervised)
+    return supervised
+  }
+
+  /**
+   * The world a fresh start begins with, nobody being in the room: back to the initial snapshot
+   * unless persistent, and no avatars (soft-deleted, as the user's pose is kept for a return).
+   * Read once: the room loads it as it is.
+   */
+  async #freshWorld (roomId: string, persistent: boolean): Promise<EntityMap> {
+    const { store } = this.#o
+    const world = persistent ? await store.entities(roomId) : (await store.replaceEntitiesWithInitialSnapshot(roomId)).creates
+    const avatars = Object.keys(world).filter((id) => 'avatar' in world[id]!)
+    if (avatars.length === 0) return world
+    await store.softDeleteEntitiesHavingComponent(roomId, 'avatar')
+    return Object.fromEntries(Object.entries(world).filter(([, components]) => !('avatar' in components)))
+  }
+
+  /**
+   * `resync`: entities to send to every client again as creates, before any event is taken.
+   * `world`: the room's world when just read.
+   */
+  async #launch (roomId: string, supervised: Supervised, store: RoomStore, recover: boolean, resync?: EntityMap, world?: EntityMap): Promise<RoomServer> {
+    supervised.store = store
     const room: RoomServer = new RoomServer({
       roomId,
-      store: lease ? this.#fenced(lease) : this.#o.store,
+      store,
       pubsub: this.#o.pubsub,
       clock: this.#o.clock,
       logger: this.#o.logger,
@@ -357,13 +360,12 @@ export class RoomsSupervisor {
       onCrash: (error) => this.#crashed(room, error)
     })
     // Before registering: events arriving during the load would be overwritten by it.
-    await room.load(recover)
+    await room.load(recover, world)
     this.#o.registry.register(serverName(roomId), room)
     if (resync) room.entitiesDiff.add(Object.entries(resync).map(([entityId, components]): Mutation => ({ op: 'create', entityId, components })))
     // In one go with start(): events held during a restart come first, then the live ones.
-    const supervised = this.#supervised.get(roomId)
-    const held = supervised?.held?.take() ?? []
-    if (supervised) supervised.held = null
+    const held = supervised.held?.take() ?? []
+    supervised.held = null
     room.start()
     for (const message of held) room.handle(message)
     return room
@@ -373,7 +375,7 @@ export class RoomsSupervisor {
     const supervised = this.#supervised.get(room.id)
     if (supervised) this.#cancelIdle(supervised)
     await room.close()
-    if (supervised) await this.#release(room.id, supervised)
+    await this.#o.ownership.release(room.id)
     this.#supervised.delete(room.id)
     this.#o.logger.info({ roomId: room.id, reason }, 'room stopped')
     this.#emit('room_stopped', { roomId: room.id, reason })
@@ -387,9 +389,9 @@ export class RoomsSupervisor {
     }
     // Served here, run elsewhere: the sockets here go when the room ends everywhere.
     const supervised = this.#supervised.get(roomId)
-    if (supervised && this.#o.cluster) {
+    if (supervised) {
       this.#forget(roomId, supervised)
-      if (ENDS_EVERYWHERE.has(reason)) this.#emit('room_stopped', { roomId, reason })
+      if (endsEverywhere(reason)) this.#emit('room_stopped', { roomId, reason })
     }
     return false
   }
@@ -398,12 +400,6 @@ export class RoomsSupervisor {
   #forget (roomId: string, supervised: Supervised): void {
     this.#cancelIdle(supervised)
     if (this.#supervised.get(roomId) === supervised) this.#supervised.delete(roomId)
-  }
-
-  /** A fresh start, nobody being in the room: back to the initial snapshot unless persistent; no avatars. */
-  async #freshWorld (roomId: string, record: { persistent: boolean }): Promise<void> {
-    if (!record.persistent) await this.#o.store.replaceEntitiesWithInitialSnapshot(roomId)
-    await this.#o.store.softDeleteEntitiesHavingComponent(roomId, 'avatar')
   }
 
   #crashed (room: RoomServer, error: unknown): void {
@@ -429,13 +425,12 @@ export class RoomsSupervisor {
   // the new instance recovers its users from an up-to-date database.
   async #restart (room: RoomServer, supervised: Supervised, error: unknown): Promise<void> {
     if (this.room(room.id) !== room) return
-    if (this.#o.cluster && supervised.lease === null) return
     if (this.#closing) {
       await this.#stop(room, 'shutdown')
       return
     }
     if (supervised.crashes.length > this.#o.maxRestarts) {
-      if (this.#o.cluster) this.#announceEnd(this.#o.cluster, room.id, 'crash_loop')
+      this.#o.ownership.ended(room.id, 'crash_loop')
       await this.#stop(room, 'crash_loop')
       const loop = new Errors.RoomCrashLoop(room.id)
       loop.cause = error
@@ -444,13 +439,15 @@ export class RoomsSupervisor {
       return
     }
     await room.close()
+    // Writing what it held may have shown that another process runs the room now.
+    if (!this.#o.ownership.runsHere(room.id)) return
     try {
-      await this.#launch(room.id, true)
+      await this.#launch(room.id, supervised, supervised.store, true)
     } catch (err) {
       this.#cancelIdle(supervised)
-      await this.#release(room.id, supervised)
+      await this.#o.ownership.release(room.id)
       this.#supervised.delete(room.id)
-      if (this.#o.cluster) this.#announceEnd(this.#o.cluster, room.id, 'restart_failed')
+      this.#o.ownership.ended(room.id, 'restart_failed')
       this.#emit('room_stopped', { roomId: room.id, reason: 'restart_failed' })
       throw err
     }
@@ -472,8 +469,7 @@ export class RoomsSupervisor {
           this.#forget(roomId, supervised)
           return
         }
-        const { cluster } = this.#o
-        if (cluster && (await cluster.presentUsers(roomId)).length > 0) {
+        if (await this.#o.ownership.peopleElsewhere(roomId)) {
           // Nobody here, but people elsewhere, served from this process: it keeps running.
           this.#armIdle(roomId)
           return
@@ -487,187 +483,6 @@ export class RoomsSupervisor {
     if (supervised.idleTimer === null) return
     this.#o.clock.clearTimeout(supervised.idleTimer)
     supervised.idleTimer = null
-  }
-
-  // --- Cluster: leases, takeover, calls to the owner ---
-
-  /**
-   * Runs the room here if its lease is free. Recovers from the database when people are in
-   * the room already (another process ran it and died, or handed it over), starting fresh
-   * otherwise. Resolves whether the room runs here now.
-   */
-  async #tryToRun (roomId: string, supervised: Supervised, cluster: SupervisorCluster): Promise<boolean> {
-    if (supervised.lease) return false
-    const checkedAt = this.#o.clock.now()
-    const lease = await cluster.leases.acquire(roomId)
-    if (!lease) return false
-    try {
-      const claim = this.#o.store.claimRoom
-      if (!claim) throw new TypeError('room runtime: a cluster needs a store with claimRoom')
-      const newest = await claim.call(this.#o.store, roomId, lease.token)
-      if (newest !== lease.token) {
-        // Redis lost the token counter; the next lease will be newer than the database's.
-        this.#o.logger.warn({ roomId, token: lease.token, newest }, 'lease token older than the database\'s: raising it')
-        await cluster.leases.raiseTokenAbove(roomId, newest)
-        await cluster.leases.release(lease)
-        return false
-      }
-      const present = new Set((await cluster.presentUsers(roomId)).map((user) => user.userId))
-      const takeover = present.size > 0
-      if (!takeover) {
-        const record = await this.#o.store.getRoom(roomId)
-        if (!record) throw new Errors.RoomNotFound(roomId)
-        await this.#freshWorld(roomId, record)
-      }
-      supervised.lease = lease
-      supervised.heldAt = checkedAt
-      // A takeover: clients saw diffs the database may lack (the last ones of a dead owner), so
-      // the world as stored goes to everyone again, but for avatars of people who are gone.
-      const world = takeover ? await this.#o.store.entities(roomId) : {}
-      const resync = Object.fromEntries(Object.entries(world).filter(([id, components]) => !('avatar' in components) || present.has(id)))
-      const room = await this.#launch(roomId, takeover, takeover ? resync : undefined)
-      supervised.stopServing = cluster.calls.serve(roomId, {
-        entities: () => this.entities(roomId),
-        resumeComponents: (userId) => this.resumeComponents(roomId, userId)
-      })
-      if (takeover) await this.#reconcile(room, world, cluster)
-      this.#o.logger.info({ roomId, token: lease.token, takeover }, 'running the room here')
-      this.#emit('room_started', { roomId, fresh: !takeover, restarted: false })
-      return true
-    } catch (err) {
-      supervised.lease = null
-      supervised.stopServing?.()
-      supervised.stopServing = null
-      this.room(roomId)?.abandon()
-      await cluster.leases.release(lease).catch(() => {})
-      throw err
-    }
-  }
-
-  /**
-   * After a takeover, `world` being the stored one: avatars of people who left while nobody ran
-   * the room leave, and people whose user_joined went to nobody join.
-   */
-  async #reconcile (room: RoomServer, world: EntityMap, cluster: SupervisorCluster): Promise<void> {
-    // Once a broadcast of ours is out, our subscription to the room's events is in effect (see
-    // RedisPubSub): whoever changes presence after the read below is heard by the room.
-    const announcement: ControlMessage = { from: cluster.processId, roomId: room.id, reason: 'running' }
-    await this.#o.pubsub.broadcast(CONTROL_TOPIC, announcement)
-    const here = new Map((await cluster.presentUsers(room.id)).map((user) => [user.userId, user.username]))
-    for (const [userId, components] of Object.entries(world)) {
-      if ('avatar' in components && !here.has(userId)) await this.dispatch(room.id, { event: 'user_left', payload: { user_id: userId } })
-    }
-    for (const [userId, username] of here) {
-      if (world[userId]?.avatar !== undefined) continue
-      const components = await room.userSnapshot.resumeComponents(userId)
-      await this.dispatch(room.id, { event: 'user_joined', payload: { ...components, username, user_id: userId } })
-    }
-  }
-
-  /** Renews the lease; when it is lost, the room stops here at once (another process may run it). */
-  async #renew (roomId: string, supervised: Supervised, cluster: SupervisorCluster): Promise<void> {
-    const lease = supervised.lease
-    if (!lease) return
-    const checkedAt = this.#o.clock.now()
-    let held: boolean
-    try {
-      held = await cluster.leases.renew(lease)
-    } catch (err) {
-      // Unknown: keep running while the lease cannot have expired yet.
-      held = this.#o.clock.now() - supervised.heldAt < cluster.leases.ttlMs
-      this.#o.logger.warn({ err, roomId, held }, 'could not renew the room lease')
-    }
-    if (supervised.lease !== lease) return
-    if (held) supervised.heldAt = Math.max(supervised.heldAt, checkedAt)
-    else this.#leaseLost(roomId, supervised)
-  }
-
-  /** Another process runs the room now: stop without writing (its writes would be refused). */
-  #leaseLost (roomId: string, supervised: Supervised): void {
-    supervised.lease = null
-    supervised.stopServing?.()
-    supervised.stopServing = null
-    const room = this.room(roomId)
-    const unwritten = room?.abandon() ?? 0
-    this.#o.logger.error({ roomId, unwritten }, 'lost the room lease: the room runs elsewhere now')
-    this.#emit('room_stopped', { roomId, reason: 'lease_lost' })
-  }
-
-  async #release (roomId: string, supervised: Supervised): Promise<void> {
-    const lease = supervised.lease
-    supervised.lease = null
-    supervised.stopServing?.()
-    supervised.stopServing = null
-    if (!lease || !this.#o.cluster) return
-    try {
-      await this.#o.cluster.leases.release(lease)
-    } catch (err) {
-      this.#o.logger.warn({ err, roomId }, 'could not release the room lease; it expires on its own')
-    }
-  }
-
-  /** A store whose writes carry the lease's fencing token; a refused write means the lease is gone. */
-  #fenced (lease: Lease): SupervisorStore {
-    const store = this.#o.store
-    return Object.create(store, {
-      updateEntities: {
-        value: async (roomId: string, diff: EntitiesDiff) => {
-          try {
-            await store.updateEntities(roomId, diff, { leaseToken: lease.token })
-          } catch (err) {
-            // At once, not in the room's turn: a stop in progress may be draining this very write,
-            // which would be retried for ever.
-            const supervised = this.#supervised.get(roomId)
-            if (err instanceof Errors.RoomLeaseLost && supervised?.lease === lease) this.#leaseLost(roomId, supervised)
-            throw err
-          }
-        }
-      }
-    }) as SupervisorStore
-  }
-
-  /** Asks the process running the room; falls back to `local` when there is none or it is silent. */
-  async #fromOwner<T> (roomId: string, method: OwnerMethod, local: () => Promise<T>, ...args: string[]): Promise<T> {
-    const { cluster } = this.#o
-    if (!cluster || !this.#supervised.has(roomId)) return await local()
-    try {
-      return await cluster.calls.call(roomId, method, ...args) as T
-    } catch (err) {
-      this.#o.logger.warn({ err, roomId, method }, 'no answer from the process running the room: reading the database')
-      return await local()
-    }
-  }
-
-  #scheduleTick (cluster: SupervisorCluster): void {
-    this.#ticker = this.#o.clock.setTimeout(() => {
-      void this.#tick(cluster).finally(() => {
-        if (!this.#closing) this.#scheduleTick(cluster)
-      })
-    }, cluster.renewIntervalMs)
-  }
-
-  async #tick (cluster: SupervisorCluster): Promise<void> {
-    await Promise.allSettled([...this.#supervised].map(([roomId, supervised]) => this.#inTurn(roomId, async () => {
-      if (this.#closing || this.#supervised.get(roomId) !== supervised) return
-      if (supervised.lease) await this.#renew(roomId, supervised, cluster)
-      // Only where someone is, so that a room nobody is in is not revived.
-      else if (supervised.members > 0) await this.#tryToRun(roomId, supervised, cluster)
-    }).catch((err: unknown) => this.#o.logger.error({ err, roomId }, 'room lease upkeep failed'))))
-  }
-
-  #announceEnd (cluster: SupervisorCluster, roomId: string, reason: StopReason): void {
-    const message: ControlMessage = { from: cluster.processId, roomId, reason }
-    Promise.resolve(this.#o.pubsub.broadcast(CONTROL_TOPIC, message))
-      .catch((err: unknown) => this.#o.logger.error({ err, roomId }, 'could not tell the other processes that the room ended'))
-  }
-
-  #controlled (message: ControlMessage): void {
-    const { cluster } = this.#o
-    if (!cluster || message?.from === cluster.processId || typeof message?.roomId !== 'string') return
-    const { reason } = message
-    if (reason === 'running' || !ENDS_EVERYWHERE.has(reason)) return
-    this.#inTurn(message.roomId, () => this.#stopHere(message.roomId, reason))
-      .catch((err: unknown) => this.#o.logger.error({ err, roomId: message.roomId }, 'stopping a room ended elsewhere failed'))
   }
 
   #inTurn<T> (roomId: string, operation: () => Promise<T>): Promise<T> {

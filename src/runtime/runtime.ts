@@ -1,22 +1,24 @@
 import { systemClock, type Clock } from './clock.ts'
+import { ClusterOwnership, type ClusterStore, type PresentUser } from './cluster-ownership.ts'
 import type { PersistenceOptions } from './entities-state.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { MemoryPubSub, type PubSub } from './pubsub.ts'
 import { Registry } from './registry.ts'
 import { RoomCalls } from './room-calls.ts'
 import type { RoomLeases } from './room-leases.ts'
+import { LocalOwnership, type RoomOwnership } from './room-ownership.ts'
 import type { RoomServer } from './room.ts'
-import { RoomsSupervisor, type PresentUser, type RoomStats, type SupervisorStore } from './rooms-supervisor.ts'
+import { RoomsSupervisor, type RoomStats, type SupervisorStore } from './rooms-supervisor.ts'
 import { stateMutations, type MutationTable } from './state-mutation.ts'
 
 export interface RoomRuntimeOptions {
   /** The rooms data module (`new Rooms(prisma)`). */
-  rooms: SupervisorStore
+  rooms: SupervisorStore & ClusterStore
   /** Defaults to a MemoryPubSub. */
   pubsub?: PubSub
   /**
    * Several processes serving the same rooms through a shared `pubsub` (a RedisPubSub): each
-   * room runs in the one process holding its lease (see rooms-supervisor.ts).
+   * room runs in the one process holding its lease (see cluster-ownership.ts).
    */
   cluster?: RuntimeCluster
   clock?: Clock
@@ -92,7 +94,7 @@ export class RoomRuntime {
   readonly pubsub: PubSub
   readonly registry = new Registry<RoomServer>()
   readonly supervisor: RoomsSupervisor
-  readonly #calls: RoomCalls | null
+  readonly #calls: RoomCalls | null = null
   #closed: Promise<void> | null = null
 
   /** Throws a TypeError naming the option when an option is invalid. */
@@ -102,21 +104,25 @@ export class RoomRuntime {
     this.pubsub = options.pubsub ?? new MemoryPubSub({ logger })
     const clock = options.clock ?? systemClock
     const { cluster } = options
-    this.#calls = cluster
-      ? new RoomCalls({ pubsub: this.pubsub, processId: cluster.processId, clock, timeoutMs: cluster.callTimeoutMs ?? 1000, logger })
-      : null
+    let ownership: RoomOwnership = new LocalOwnership()
+    if (cluster) {
+      this.#calls = new RoomCalls({ pubsub: this.pubsub, processId: cluster.processId, clock, timeoutMs: cluster.callTimeoutMs ?? 1000, logger })
+      ownership = new ClusterOwnership({
+        leases: cluster.leases,
+        calls: this.#calls,
+        store: options.rooms,
+        pubsub: this.pubsub,
+        presentUsers: cluster.presentUsers,
+        renewIntervalMs: cluster.renewIntervalMs ?? Math.max(1, Math.floor(cluster.leases.ttlMs / 4)),
+        processId: cluster.processId,
+        clock,
+        logger
+      })
+    }
     this.supervisor = new RoomsSupervisor({
       store: options.rooms,
       pubsub: this.pubsub,
-      cluster: cluster && this.#calls
-        ? {
-            leases: cluster.leases,
-            calls: this.#calls,
-            presentUsers: cluster.presentUsers,
-            processId: cluster.processId,
-            renewIntervalMs: cluster.renewIntervalMs ?? Math.max(1, Math.floor(cluster.leases.ttlMs / 4))
-          }
-        : undefined,
+      ownership,
       registry: this.registry,
       clock,
       logger,

@@ -1,4 +1,4 @@
-import type { Components } from '../db/types.ts'
+import { isHand, type Components } from '../shared/world.ts'
 
 /**
  * Something that happened in a room, as published on `room_stream:<roomId>`: it tells the
@@ -25,8 +25,6 @@ export type MutationResult =
   | { status: 'ok', mutations: Mutation[] }
   | { status: 'not_handled' }
   | { status: 'invalid_payload' }
-
-const HANDS: readonly unknown[] = ['left', 'right']
 
 const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -57,7 +55,7 @@ export const stateMutations: MutationTable = {
   },
   user_left: ({ user_id: userId }) => isId(userId) ? [{ op: 'delete', entityId: userId }] : null,
   user_picked_up: ({ user_id: userId, target_id: targetId, hand }) =>
-    isId(userId) && isId(targetId) && HANDS.includes(hand)
+    isId(userId) && isId(targetId) && isHand(hand)
       ? [{ op: 'update', entityId: targetId, components: { parent: `${userId}:${String(hand)}` } }]
       : null,
   // With the position where the hand let go, so the object stays where its holder saw it.

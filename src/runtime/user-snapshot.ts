@@ -1,4 +1,4 @@
-import type { Components, EntityMap } from '../db/types.ts'
+import type { Components, EntityMap } from '../shared/world.ts'
 import { userComponents, type RoomEvent } from './state-mutation.ts'
 
 /** What resuming a user needs from the rooms data module. */

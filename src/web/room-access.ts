@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { Errors } from '../errors.ts'
+import { isInCharge, type Role } from '../shared/roles.ts'
 
 /** What decides who may manage a room: its owner's visitor id. */
 export interface OwnedRoom {
@@ -19,7 +20,7 @@ export interface Viewer {
  * room's settings), else `member`. Rooms without an owner (seeded, or made before owners
  * existed) are managed by admins only.
  */
-export type RoomRole = 'owner' | 'admin' | 'member'
+export type RoomRole = Exclude<Role, 'moderator'>
 
 export function roomRole (viewer: Viewer, room: OwnedRoom): RoomRole {
   if (room.ownerId !== null && room.ownerId === viewer.visitorId) return 'owner'
@@ -28,7 +29,7 @@ export function roomRole (viewer: Viewer, room: OwnedRoom): RoomRole {
 
 /** Whether the viewer may open the edit form, save settings, reset the world and delete the room. */
 export function canManage (viewer: Viewer, room: OwnedRoom): boolean {
-  return roomRole(viewer, room) !== 'member'
+  return isInCharge(roomRole(viewer, room))
 }
 
 /** Throws XR_ERR_ROOM_FORBIDDEN (403) unless the viewer may manage the room. */

@@ -4,7 +4,8 @@
 // turn and walk. Bob renders nothing, so the phone's software-rendered page has the machine.
 import t from 'tap'
 import { buildApp } from '../../src/app.ts'
-import { EYE_HEIGHT, yawOf } from '../../src/client/pose.ts'
+import { yawOf } from '../../src/client/pose.ts'
+import { EYE_HEIGHT } from '../../src/shared/world.ts'
 import { buildClient, isClientBundleStale } from '../../src/scripts/build-client.ts'
 import { Member, SECRET, tokenFor } from '../channels/fixtures/room-server.ts'
 import { testDatabase } from '../helpers/database.ts'

@@ -30,18 +30,21 @@ t.test('presence metas carry each role; promote and demote change it for everyon
   t.same(await push(mona.channel, 'moderate', { action: 'mute_chat', user_id: 'sam' }), { status: 'error', response: { reason: 'forbidden' } }, 'a demoted moderator may no longer moderate')
 })
 
-t.test('strangers are refused every action; nobody acts on the owner; bad payloads get a clear answer', async (t) => {
+t.test('strangers are refused every action; nobody acts on the owner, nor a moderator on another; bad payloads get a clear answer', async (t) => {
   const server = await startRoomServer(t)
   await storeSettings(server, { ownerId: 'owen' })
   await makeModerator(server, 'mona')
+  await makeModerator(server, 'max')
   const owen = await joinedMember(t, server, 'owen')
   const mona = await joinedMember(t, server, 'mona')
+  await joinedMember(t, server, 'max')
   const sam = await joinedMember(t, server, 'sam')
   await joinedMember(t, server, 'tess')
 
   for (const action of ['kick', 'mute_chat', 'unmute_chat', 'promote', 'demote']) {
     t.same(await push(sam.channel, 'moderate', { action, user_id: 'tess' }), { status: 'error', response: { reason: 'forbidden' } }, `a member may not ${action}`)
     t.same(await push(mona.channel, 'moderate', { action, user_id: 'owen' }), { status: 'error', response: { reason: 'forbidden' } }, `a moderator may not ${action} the owner`)
+    t.same(await push(mona.channel, 'moderate', { action, user_id: 'max' }), { status: 'error', response: { reason: 'forbidden' } }, `nor ${action} another moderator`)
   }
   t.same(await push(owen.channel, 'moderate', { action: 'kick', user_id: 'owen' }), { status: 'error', response: { reason: 'forbidden' } }, 'not even the owner')
   t.same(await push(owen.channel, 'moderate', { action: 'ban_forever', user_id: 'sam' }), { status: 'error', response: { reason: 'unknown action' } })
@@ -50,7 +53,9 @@ t.test('strangers are refused every action; nobody acts on the owner; bad payloa
   t.same(await push(owen.channel, 'moderate', { action: 'kick', user_id: 'sam', extra: 1 }), { status: 'error', response: { reason: 'invalid moderate payload' } })
   t.same(await push(sam.channel, 'delete_message', { id: 1 }), { status: 'error', response: { reason: 'forbidden' } }, 'a member may not delete messages')
   t.equal(await server.app.db.prisma.roomBan.count(), 0, 'nothing was banned')
-  t.equal(await server.app.db.prisma.roomMember.count(), 1, 'nothing was stored but mona')
+  t.equal(await server.app.db.prisma.roomMember.count(), 2, 'nothing was stored but the moderators')
+  t.same(await server.app.db.prisma.roomMember.findMany({ select: { userId: true, role: true, chatMuted: true }, orderBy: { userId: 'asc' } }),
+    [{ userId: 'max', role: 'moderator', chatMuted: false }, { userId: 'mona', role: 'moderator', chatMuted: false }], 'max is still an unmuted moderator')
 })
 
 t.test('kick: every connection of the user is told why and until when, then closed; a rejoin is refused until the ban runs out (injected clock)', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { signUserToken } from '../../src/phoenix/token.ts'
-import type { EntitiesDiff } from '../../src/db/types.ts'
+import type { EntitiesDiff } from '../../src/shared/world.ts'
 import { ManualClock } from '../runtime/fixtures/clock.ts'
 import { Visitor } from '../web/fixtures/helpers.ts'
 import { joinedMember, Member, pose, push, RawClient, SECRET, startRoomServer, tokenFor } from './fixtures/room-server.ts'

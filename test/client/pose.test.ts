@@ -1,5 +1,6 @@
 import t from 'tap'
-import { EYE_HEIGHT, movePayload, packPose, samePose, startPlacement, unpackPose, yawOf } from '../../src/client/pose.ts'
+import { movePayload, packPose, samePose, startPlacement, unpackPose, yawOf } from '../../src/client/pose.ts'
+import { EYE_HEIGHT } from '../../src/shared/world.ts'
 
 t.test('packPose: [x, y, z, qx, qy, qz, qw], rounded', async t => {
   const packed = packPose({ position: { x: 1.23456, y: 1.6, z: -0.0001 }, rotation: { x: 0, y: 0.7071067, z: 0, w: 0.7071068 } })

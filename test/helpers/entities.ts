@@ -1,5 +1,5 @@
 import { Rooms } from '../../src/db/rooms.ts'
-import type { Components } from '../../src/db/types.ts'
+import type { Components } from '../../src/shared/world.ts'
 import type { PrismaClient } from '../../src/generated/prisma/client.ts'
 
 // Test set-up through the production write path (one diff), on a Rooms of its own so that a

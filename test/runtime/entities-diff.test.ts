@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Rooms } from '../../src/db/rooms.ts'
-import type { EntitiesDiff } from '../../src/db/types.ts'
+import type { EntitiesDiff } from '../../src/shared/world.ts'
 import type { Clock } from '../../src/runtime/clock.ts'
 import { Coalescer, EntitiesDiffServer, mergeDiffs, splitByEntity } from '../../src/runtime/entities-diff.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'

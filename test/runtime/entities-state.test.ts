@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { EntitiesDiff } from '../../src/db/types.ts'
+import type { EntitiesDiff } from '../../src/shared/world.ts'
 import { EntitiesStateServer, isDataRejection, type EntitiesStateOptions, type PersistenceOptions } from '../../src/runtime/entities-state.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { ManualClock } from './fixtures/clock.ts'

@@ -1,14 +1,15 @@
 // Several processes serving the same rooms (RoomRuntime's `cluster`), simulated in one process:
 // runtimes sharing a pubsub, a lease table, a database and a manual clock.
 import t, { type Test } from 'tap'
-import type { EntityMap } from '../../src/db/types.ts'
+import type { EntityMap } from '../../src/shared/world.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
-import type { PresentUser, RoomLifecycleEvents, RoomsSupervisor } from '../../src/runtime/rooms-supervisor.ts'
+import { MemoryRoomLeases } from '../../src/runtime/room-leases.ts'
+import type { PresentUser } from '../../src/runtime/cluster-ownership.ts'
+import type { RoomLifecycleEvents, RoomsSupervisor } from '../../src/runtime/rooms-supervisor.ts'
 import { RoomRuntime } from '../../src/runtime/runtime.ts'
 import { runtimeLifecycle } from '../../src/channels/room-lifecycle.ts'
 import { ManualClock } from './fixtures/clock.ts'
 import { captureLogger, collect, ControlledRooms, head } from './fixtures/helpers.ts'
-import { LeaseTable } from './fixtures/memory-leases.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 
 t.comment(`database: ${databaseKind()}`)
@@ -38,7 +39,7 @@ function next<K extends keyof RoomLifecycleEvents> (supervisor: RoomsSupervisor,
 /** A cluster of `names` processes and one room; `present` is who presence says is in it. */
 async function cluster (t: Test, names: string[], room: { persistent?: boolean } = {}) {
   const clock = new ManualClock()
-  const leases = new LeaseTable(clock, TTL)
+  const leases = new MemoryRoomLeases({ clock, holder: 'test', ttlMs: TTL })
   const pubsub = new MemoryPubSub()
   const present = new Map<string, string>()
   const presentUsers = async (): Promise<PresentUser[]> => [...present].map(([userId, username]) => ({ userId, username }))
@@ -49,7 +50,7 @@ async function cluster (t: Test, names: string[], room: { persistent?: boolean }
     const { logger, lines } = captureLogger()
     const runtime = new RoomRuntime({
       // Diffs written as they come: the manual clock need not move for each write.
-      rooms, pubsub, clock, logger, syncIntervalMs: 50, persistence: { writeIntervalMs: 0 }, cluster: { leases: leases.for(name), processId: name, presentUsers, renewIntervalMs: TICK }
+      rooms, pubsub, clock, logger, syncIntervalMs: 50, persistence: { writeIntervalMs: 0 }, cluster: { leases: leases.as(name), processId: name, presentUsers, renewIntervalMs: TICK }
     })
     t.teardown(() => runtime.close())
     return { name, rooms, runtime, supervisor: runtime.supervisor, lines }
@@ -79,7 +80,7 @@ t.test('the database fences writes by lease token', async (t) => {
 
 t.test('cluster options are checked', async (t) => {
   const clock = new ManualClock()
-  const cluster = { leases: new LeaseTable(clock, TTL).for('a'), processId: 'a', presentUsers: async () => [] }
+  const cluster = { leases: new MemoryRoomLeases({ clock, holder: 'a', ttlMs: TTL }), processId: 'a', presentUsers: async () => [] }
   const rooms = new ControlledRooms(db.prisma)
   t.throws(() => new RoomRuntime({ rooms, clock, cluster }), { name: 'TypeError', message: /shared pubsub|pubsub the processes share/ })
   t.throws(() => new RoomRuntime({ rooms, clock, pubsub: new MemoryPubSub(), cluster: { ...cluster, renewIntervalMs: TTL } }), /at most half the lease TTL/)
@@ -233,13 +234,13 @@ t.test('a reset through a process that does not run the room goes through the ow
 
 t.test('the owner keeps a room running while people are in it elsewhere', async (t) => {
   const clock = new ManualClock()
-  const leases = new LeaseTable(clock, TTL)
+  const leases = new MemoryRoomLeases({ clock, holder: 'a', ttlMs: TTL })
   const present = new Map([['bob', 'bob']])
   const rooms = new ControlledRooms(db.prisma)
   const { id: roomId } = await rooms.createRoom({ name: 'idle' }, world)
   const runtime = new RoomRuntime({
     rooms, pubsub: new MemoryPubSub(), clock, idleTimeoutMs: 10_000,
-    cluster: { leases: leases.for('a'), processId: 'a', renewIntervalMs: TICK, presentUsers: async () => [...present].map(([userId, username]) => ({ userId, username })) }
+    cluster: { leases, processId: 'a', renewIntervalMs: TICK, presentUsers: async () => [...present].map(([userId, username]) => ({ userId, username })) }
   })
   t.teardown(() => runtime.close())
   await runtime.supervisor.startRoom(roomId)

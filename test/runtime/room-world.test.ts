@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Rooms } from '../../src/db/rooms.ts'
-import type { EntitiesDiff } from '../../src/db/types.ts'
+import type { EntitiesDiff } from '../../src/shared/world.ts'
 import { Coalescer } from '../../src/runtime/entities-diff.ts'
 import { RoomWorld } from '../../src/runtime/room-world.ts'
 import type { Mutation } from '../../src/runtime/state-mutation.ts'

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { EntityMap } from '../../src/db/types.ts'
+import type { EntityMap } from '../../src/shared/world.ts'
 import { MemoryPubSub } from '../../src/runtime/pubsub.ts'
 import type { RoomLifecycleEvents, RoomsSupervisor } from '../../src/runtime/rooms-supervisor.ts'
 import type { RoomRuntimeOptions } from '../../src/runtime/runtime.ts'

@@ -4,7 +4,7 @@ import { topics } from '../../runtime/topics.ts'
 import type { PresenceState, PresenceTracker } from '../presence.ts'
 import { iceServersFor, type IceSettings } from './ice-servers.ts'
 import { voicePayloads, type ModerateVoice } from './payloads.ts'
-import { RANK, type VoicePolicy } from './roles.ts'
+import type { VoicePolicy } from './policy.ts'
 import type { VoiceMessage } from './session.ts'
 
 export interface VoiceLimits {
@@ -58,20 +58,19 @@ export class Voice {
   }
 
   /**
-   * `moderate` with `{action: "mute_voice" | "unmute_voice", user_id}` from `actorId`: the
-   * owner or a moderator mutes someone of lower rank. A muted user leaves voice and may not
-   * join it again until unmuted; the mute is kept in the database across visits.
+   * `moderate` with `{action: "mute_voice" | "unmute_voice", user_id}` from `actorId`, who may
+   * if `mayModerate(user_id)` (the room's rule: someone who outranks them, see shared/roles.ts).
+   * A muted user leaves voice and may not join it again until unmuted; the mute is kept in the
+   * database across visits.
    */
-  async moderate (roomId: string, actorId: string, request: unknown): Promise<HandleResult> {
+  async moderate (roomId: string, actorId: string, request: unknown, mayModerate: (targetId: string) => Promise<boolean>): Promise<HandleResult> {
     const parsed = voicePayloads.moderate.parse(request)
     if (!parsed.ok) return error('invalid moderate payload', parsed.error)
     const { action, user_id: target }: ModerateVoice = parsed.value
     if (target === actorId) return error('forbidden', 'you cannot moderate yourself')
-    const policy = this.o.policy
-    const [actorRole, targetRole] = await Promise.all([policy.roleOf(roomId, actorId), policy.roleOf(roomId, target)])
-    if (RANK[actorRole] < RANK.moderator || RANK[targetRole] >= RANK[actorRole]) return error('forbidden')
+    if (!await mayModerate(target)) return error('forbidden')
     const muted = action === 'mute_voice'
-    await policy.setVoiceMuted(roomId, target, muted)
+    await this.o.policy.setVoiceMuted(roomId, target, muted)
     await this.tell(roomId, target, { type: 'moderated', muted, by: actorId })
     return { reply: { status: 'ok', response: { user_id: target, voice_muted: muted } } }
   }

@@ -1,7 +1,7 @@
 import { Color3 } from '@babylonjs/core/Maths/math.color.js'
 import type { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import type { EntityStore } from '../entity-store.ts'
-import { CLIENT_EVENTS, type Hand } from '../protocol.ts'
+import { CLIENT_EVENTS, type Hand } from '../../shared/world.ts'
 import { parentValue, readParent } from '../values.ts'
 import type { HoldableSystem } from '../systems/holdable.ts'
 import type { EntityView } from './entity-view.ts'

@@ -3,7 +3,7 @@ import { Scene } from '@babylonjs/core/scene.js'
 import '@babylonjs/core/Culling/ray.js' // scene.pick
 import type { EntityChange, EntityStore } from '../entity-store.ts'
 import { unpackPose } from '../pose.ts'
-import type { MovePayload } from '../protocol.ts'
+import type { MovePayload } from '../../shared/world.ts'
 import { avatarSystem, type AvatarSystem } from '../systems/avatar.ts'
 import { colorSystem } from '../systems/color.ts'
 import { holdableSystem } from '../systems/holdable.ts'

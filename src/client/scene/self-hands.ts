@@ -7,7 +7,7 @@ import { Quaternion, Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import type { Camera } from '@babylonjs/core/Cameras/camera.js'
 import type { Scene } from '@babylonjs/core/scene.js'
 import type { Pose } from '../pose.ts'
-import { HANDS, type Hand } from '../protocol.ts'
+import { HANDS, type Hand } from '../../shared/world.ts'
 import { VIRTUAL_HAND_OFFSET } from '../systems/avatar.ts'
 
 function poseOf (node: TransformNode): Pose {

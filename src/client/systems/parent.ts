@@ -1,6 +1,6 @@
 import type { TransformNode } from '@babylonjs/core/Meshes/transformNode.js'
 import { readParent } from '../values.ts'
-import type { Hand } from '../protocol.ts'
+import type { Hand } from '../../shared/world.ts'
 import type { EntityView } from '../scene/entity-view.ts'
 import type { System, SystemContext } from '../scene/system.ts'
 import { applyPosition } from './position.ts'

@@ -1,24 +1,17 @@
-/** A viewer's standing in the room, from their own presence meta. */
-export type Role = 'owner' | 'admin' | 'moderator' | 'member'
-
-export const isStaff = (role: Role): boolean => role !== 'member'
-
-/** Owner and admins: they alone promote and demote, and nobody acts on them. */
-const inCharge = (role: Role): boolean => role === 'owner' || role === 'admin'
+import { mayModerate, type Authority, type Role } from '../../shared/roles.ts'
 
 /** The `moderate` actions the people list offers, and who may take each. */
-const ACTIONS: Array<{ action: string, label: string, ownerOnly: boolean, shows: (target: Role) => boolean }> = [
-  { action: 'kick', label: 'Kick', ownerOnly: false, shows: () => true },
-  { action: 'mute_chat', label: 'Mute chat', ownerOnly: false, shows: () => true },
-  { action: 'unmute_chat', label: 'Unmute', ownerOnly: false, shows: () => true },
-  { action: 'promote', label: 'Make moderator', ownerOnly: true, shows: (target) => target === 'member' },
-  { action: 'demote', label: 'Remove moderator', ownerOnly: true, shows: (target) => target === 'moderator' }
+const ACTIONS: Array<{ action: string, label: string, authority: Authority, shows: (target: Role) => boolean }> = [
+  { action: 'kick', label: 'Kick', authority: 'staff', shows: () => true },
+  { action: 'mute_chat', label: 'Mute chat', authority: 'staff', shows: () => true },
+  { action: 'unmute_chat', label: 'Unmute', authority: 'staff', shows: () => true },
+  { action: 'promote', label: 'Make moderator', authority: 'owner', shows: (target) => target === 'member' },
+  { action: 'demote', label: 'Remove moderator', authority: 'owner', shows: (target) => target === 'moderator' }
 ]
 
-/** The buttons a viewer with `viewer` role gets for a person with `target` role (none for the owner or an admin). */
+/** The buttons a viewer with `viewer` role gets for a person with `target` role: the actions the server would allow. */
 export function actionButtons (doc: Document, viewer: Role, target: Role): HTMLButtonElement[] {
-  if (!isStaff(viewer) || inCharge(target)) return []
-  return ACTIONS.filter((a) => (!a.ownerOnly || inCharge(viewer)) && a.shows(target)).map((a) => {
+  return ACTIONS.filter((a) => mayModerate(viewer, target, a.authority) && a.shows(target)).map((a) => {
     const button = doc.createElement('button')
     button.type = 'button'
     button.className = 'person-action'

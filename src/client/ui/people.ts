@@ -1,5 +1,6 @@
 import type { Person } from '../presence.ts'
-import { actionButtons, type Role } from './moderation.ts'
+import type { Role } from '../../shared/roles.ts'
+import { actionButtons } from './moderation.ts'
 
 const BADGES: Partial<Record<Role, string>> = { owner: 'owner', admin: 'admin', moderator: 'moderator' }
 

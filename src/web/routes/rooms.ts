@@ -166,7 +166,7 @@ export default async function roomRoutes (fastify: FastifyInstance, { lifecycle 
       title: room.name,
       room,
       role,
-      canManage: role !== 'member',
+      canManage: canManage(viewer, room),
       manageLink: manageLink && `${request.protocol}://${request.host}${manageLink}`,
       bodyClass: 'page-room',
       meta: [

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { joinedMember, push, startRoomServer, type RoomServer } from '../fixtures/room-server.ts'
+import { signUserToken } from '../../../src/phoenix/token.ts'
+import { joinedMember, Member, push, SECRET, startRoomServer, type RoomServer } from '../fixtures/room-server.ts'
 import { SDP_MAX_LENGTH } from '../../../src/channels/voice/payloads.ts'
 import { hearVoice, metasOf, offer, untilVoice } from './fixtures.ts'
 
@@ -91,13 +92,16 @@ t.test('voice is full at VOICE_MAX_PEERS people; a second tab of one person coun
   await untilVoice(alice, 'bob', { voice: false })
 })
 
-t.test('owner and moderators mute and unmute voice; a muted user cannot join voice', async (t) => {
+t.test('owner, admins and moderators mute and unmute voice of those they outrank; a muted user cannot join voice', async (t) => {
   const server = await startRoomServer(t)
   const prisma = server.app.db.prisma
   await prisma.room.update({ where: { id: server.roomId }, data: { ownerId: 'olivia' } })
-  await prisma.roomMember.create({ data: { roomId: server.roomId, userId: 'mona', role: 'moderator' } })
+  await prisma.roomMember.createMany({ data: ['mona', 'max'].map((userId) => ({ roomId: server.roomId, userId, role: 'moderator' })) })
   const olivia = await joinedMember(t, server, 'olivia')
   const mona = await inVoice(t, server, 'mona')
+  const max = await inVoice(t, server, 'max')
+  const ada = new Member(t, server.endpoint, server.roomId, signUserToken(SECRET, 'ada', { username: 'Ada', admin: true }))
+  t.equal((await ada.join()).status, 'ok')
   const bob = await inVoice(t, server, 'bob')
   const alice = await inVoice(t, server, 'alice')
   const moderate = async (by: typeof mona, action: string, userId: string) => await push(by.channel, 'moderate', { action, user_id: userId })
@@ -105,6 +109,8 @@ t.test('owner and moderators mute and unmute voice; a muted user cannot join voi
   t.match(await moderate(alice, 'mute_voice', 'bob'), { status: 'error', response: { reason: 'forbidden' } }, 'a member may not')
   t.match(await moderate(mona, 'mute_voice', 'olivia'), { status: 'error', response: { reason: 'forbidden' } }, 'a moderator may not mute the owner')
   t.match(await moderate(mona, 'mute_voice', 'mona'), { status: 'error', response: { reason: 'forbidden' } }, 'nor themselves')
+  t.match(await moderate(mona, 'mute_voice', 'max'), { status: 'error', response: { reason: 'forbidden' } }, 'nor another moderator')
+  t.match(await moderate(olivia, 'mute_voice', 'ada'), { status: 'error', response: { reason: 'forbidden' } }, 'nobody mutes an admin, not even the owner')
   t.match(await moderate(mona, 'shout', 'bob'), { status: 'error' }, 'an unknown action')
   t.match(await moderate(mona, 'mute_voice', '../etc'), { status: 'error', response: { reason: 'invalid moderate payload' } })
 
@@ -130,6 +136,8 @@ t.test('owner and moderators mute and unmute voice; a muted user cannot join voi
   t.equal((await push(again.channel, 'voice_join', {})).status, 'ok', 'bob joins voice again')
   t.equal((await moderate(olivia, 'mute_voice', 'mona')).status, 'ok', 'the owner may mute a moderator')
   t.equal((await prisma.roomMember.findUnique({ where: { roomId_userId: { roomId: server.roomId, userId: 'mona' } } }))?.voiceMuted, true, 'kept in room_members')
+  t.same(await moderate(ada, 'mute_voice', 'max'), { status: 'ok', response: { user_id: 'max', voice_muted: true } }, 'an admin may, as the owner')
+  t.same(await max.until('max told', () => max.pushesOf('voice_ended')[0]), { reason: 'muted_by_moderator' })
 })
 
 t.test('self-mute shows in presence', async (t) => {
