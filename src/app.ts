@@ -47,7 +47,10 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   })
   app.decorate('config', config)
 
-  const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir))
+  // The embedded database runs in a thread of its own, off the event loop serving the sockets.
+  const database = opts.database ?? await openDatabase(databaseTarget(config.databaseUrl, config.dataDir, { thread: true }), {
+    onCrash: (err) => app.log.error({ err }, 'the embedded database thread died: restarting it; the queries in flight failed and are retried')
+  })
   await app.register(databasePlugin, { database, closeOnShutdown: opts.database === undefined })
   await app.register(retentionPlugin, { chatHistoryLimit: config.chatHistoryLimit, ...opts.retention })
   const redis = redisUrl ? { url: redisUrl, prefix: config.redisPrefix } : undefined

@@ -27,6 +27,7 @@ t.test('DATABASE_URL may name a schema (?schema=), as Prisma\'s URLs do', async 
   t.same(databaseTarget('postgresql://u@h:5432/db?schema=s1&sslmode=disable', '/d'),
     { kind: 'postgres', url: 'postgresql://u@h:5432/db?sslmode=disable', schema: 's1' })
   t.same(databaseTarget('postgresql://u@h:5432/db', '/d'), { kind: 'postgres', url: 'postgresql://u@h:5432/db' })
-  t.same(databaseTarget(undefined, '/d'), { kind: 'pglite', dataDir: '/d' })
+  t.same(databaseTarget(undefined, '/d'), { kind: 'pglite', dataDir: '/d', thread: false })
+  t.same(databaseTarget(undefined, '/d', { thread: true }), { kind: 'pglite', dataDir: '/d', thread: true }, 'the server runs it in a thread')
   t.throws(() => databaseTarget('postgresql://u@h/db?schema=a%22b', '/d'), /invalid schema/)
 })

@@ -2,15 +2,25 @@ import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
-import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { lockDataDir } from './data-dir-lock.ts'
+import { PGliteFactory } from './pglite-factory.ts'
+import { PGliteThread } from './pglite-thread.ts'
 
 /** Which database to open: real PostgreSQL by URL, else an embedded PGlite directory. */
 export type DatabaseTarget =
   | { kind: 'postgres', url: string, schema?: string }
-  | { kind: 'pglite', dataDir?: string, loadDataDir?: Blob }
+  | {
+    kind: 'pglite'
+    dataDir?: string
+    loadDataDir?: Blob
+    /**
+     * Runs PGlite in a worker thread of its own (pglite-thread.ts), so that queries do not block
+     * the event loop; the server does. Short-lived tools (migrations, seed) run it in-thread.
+     */
+    thread?: boolean
+  }
 
 export interface OpenedAdapter {
   factory: SqlMigrationAwareDriverAdapterFactory
@@ -24,8 +34,8 @@ export interface OpenedAdapter {
  * A DATABASE_URL may name a schema as Prisma's URLs do (`?schema=name`): tables are looked up
  * there. The parameter is taken off the URL the driver gets.
  */
-export function databaseTarget (databaseUrl: string | undefined, dataDir: string): DatabaseTarget {
-  if (!databaseUrl) return { kind: 'pglite', dataDir }
+export function databaseTarget (databaseUrl: string | undefined, dataDir: string, { thread = false } = {}): DatabaseTarget {
+  if (!databaseUrl) return { kind: 'pglite', dataDir, thread }
   let parsed: URL
   try {
     parsed = new URL(databaseUrl)
@@ -92,54 +102,34 @@ function openPostgres (url: string, schema?: string): OpenedAdapter {
   }
 }
 
-/**
- * pglite-prisma-adapter 0.6 has two gaps: executeScript does not await PGlite's exec
- * (errors from migration scripts would be lost) and dispose() leaves PGlite open.
- * We fix executeScript here; closing is ours to do through OpenedAdapter.close.
- */
-class PGliteFactory implements SqlMigrationAwareDriverAdapterFactory {
-  readonly provider = 'postgres' as const
-  readonly adapterName: string
-  private readonly inner: SqlMigrationAwareDriverAdapterFactory
+// After an unclean stop PGlite re-arms Postgres' startup-progress timer forever, which keeps
+// Node's event loop (and so any CLI) alive; the log it feeds is unused.
+export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
 
-  constructor (private readonly db: PGlite) {
-    // The adapter is built against an older @prisma/driver-adapter-utils; the runtime
-    // contract is the same, only the type declarations differ.
-    this.inner = new PrismaPGlite(db) as unknown as SqlMigrationAwareDriverAdapterFactory
-    this.adapterName = this.inner.adapterName
-  }
-
-  async connect (): Promise<SqlDriverAdapter> {
-    return this.fix(await this.inner.connect(), this.db)
-  }
-
-  async connectToShadowDb (): Promise<SqlDriverAdapter> {
-    const shadow = await PGlite.create()
-    const adapter = this.fix(await (new PrismaPGlite(shadow) as unknown as SqlMigrationAwareDriverAdapterFactory).connect(), shadow)
-    const dispose = adapter.dispose.bind(adapter)
-    adapter.dispose = async () => { await dispose(); await shadow.close() }
-    return adapter
-  }
-
-  private fix (adapter: SqlDriverAdapter, db: PGlite): SqlDriverAdapter {
-    adapter.executeScript = async (script: string) => { await db.exec(script) }
-    return adapter
-  }
-}
-
-async function openPGlite (target: { dataDir?: string, loadDataDir?: Blob }, closeBeforeExit: boolean): Promise<OpenedAdapter> {
+async function openPGlite (target: Extract<DatabaseTarget, { kind: 'pglite' }>, closeBeforeExit: boolean, onCrash?: (err: Error) => void): Promise<OpenedAdapter> {
   if (target.dataDir) fs.mkdirSync(path.dirname(target.dataDir), { recursive: true })
   // Before PGlite reads a byte: a second opener must not disturb the one running.
   const lock = target.dataDir ? lockDataDir(target.dataDir) : null
+  if (target.thread) {
+    let thread: PGliteThread
+    try {
+      thread = await PGliteThread.open({ dataDir: target.dataDir, loadDataDir: target.loadDataDir, startParams: PGLITE_START_PARAMS, onCrash })
+    } catch (err) {
+      lock?.release()
+      throw err
+    }
+    return {
+      factory: thread,
+      close: async () => {
+        await thread.close()
+        lock?.release()
+      },
+      ping: () => thread.ping()
+    }
+  }
   let db: PGlite
   try {
-    db = await PGlite.create({
-      dataDir: target.dataDir,
-      loadDataDir: target.loadDataDir,
-      // After an unclean stop PGlite re-arms Postgres' startup-progress timer forever,
-      // which keeps Node's event loop (and so any CLI) alive; the log it feeds is unused.
-      startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
-    })
+    db = await PGlite.create({ dataDir: target.dataDir, loadDataDir: target.loadDataDir, startParams: PGLITE_START_PARAMS })
   } catch (err) {
     lock?.release()
     throw err
@@ -160,6 +150,6 @@ async function openPGlite (target: { dataDir?: string, loadDataDir?: Blob }, clo
  * Opens the database. `closeBeforeExit` is for the Prisma CLI, which never disposes its
  * adapter: PGlite is then closed cleanly once the CLI has nothing left to do.
  */
-export async function openAdapter (target: DatabaseTarget, { closeBeforeExit = false } = {}): Promise<OpenedAdapter> {
-  return target.kind === 'postgres' ? openPostgres(target.url, target.schema) : await openPGlite(target, closeBeforeExit)
+export async function openAdapter (target: DatabaseTarget, { closeBeforeExit = false, onCrash }: { closeBeforeExit?: boolean, onCrash?: (err: Error) => void } = {}): Promise<OpenedAdapter> {
+  return target.kind === 'postgres' ? openPostgres(target.url, target.schema) : await openPGlite(target, closeBeforeExit, onCrash)
 }

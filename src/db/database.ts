@@ -27,8 +27,8 @@ export function databaseFromAdapter (opened: OpenedAdapter, kind: Database['kind
 }
 
 /** Opens PostgreSQL when a URL is given, else the embedded PGlite database in dataDir. */
-export async function openDatabase (target: DatabaseTarget): Promise<Database> {
-  return databaseFromAdapter(await openAdapter(target), target.kind)
+export async function openDatabase (target: DatabaseTarget, options: { onCrash?: (err: Error) => void } = {}): Promise<Database> {
+  return databaseFromAdapter(await openAdapter(target, options), target.kind)
 }
 
 export { databaseTarget }

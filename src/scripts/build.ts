@@ -7,10 +7,11 @@ import { isStale, serverBundles } from './freshness.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const DIST_DIR = path.join(ROOT, 'dist', 'src')
-const ENTRIES = { server: path.join(ROOT, 'src', 'server.ts'), setup: path.join(ROOT, 'src', 'scripts', 'setup.ts') }
+// The embedded database's worker thread is loaded from beside the server bundle (src/db/pglite-thread.ts).
+const ENTRIES = { server: path.join(ROOT, 'src', 'server.ts'), setup: path.join(ROOT, 'src', 'scripts', 'setup.ts'), 'pglite-worker': path.join(ROOT, 'src', 'db', 'pglite-worker.ts') }
 
 /**
- * Bundles the server and its start-up script with esbuild: one ES module each, packages left to
+ * Bundles the server, its start-up script and the database thread with esbuild: one ES module each, packages left to
  * node_modules, source maps for stack traces. esbuild resolves the sources' `.ts` imports as
  * they are; the same tool already builds the browser client.
  */

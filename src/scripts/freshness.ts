@@ -23,7 +23,7 @@ export function isStale (outputs: string | string[], inputs: string[]): boolean 
 }
 
 /** The server's bundles (see build.ts): dist/src/ keeps them as deep as the sources, so paths from import.meta.dirname still hold. */
-export const serverBundles = (root: string): string[] => ['server', 'setup'].map((name) => path.join(root, 'dist', 'src', `${name}.js`))
+export const serverBundles = (root: string): string[] => ['server', 'setup', 'pglite-worker'].map((name) => path.join(root, 'dist', 'src', `${name}.js`))
 
 /** Whether `npm run build` has something to do: a bundle older than the sources it is made of. */
 export function needsBuild (root: string): boolean {

@@ -18,7 +18,7 @@ function migrationScripts (): string[] {
 
 // initdb takes seconds in PGlite: build one migrated data dir per migration set, then load
 // a copy of it for each test database (about a second).
-async function migratedPGliteDump (): Promise<Blob> {
+export async function migratedDump (): Promise<Blob> {
   const scripts = migrationScripts()
   const hash = createHash('sha256').update(scripts.join('\n')).digest('hex').slice(0, 16)
   const file = path.join(os.tmpdir(), `xr-rooms-pglite-${hash}.tar.gz`)
@@ -54,7 +54,7 @@ export async function testSchema (t: Teardown, url: string): Promise<string> {
 
 /**
  * A fresh, migrated database for one test: PostgreSQL in a schema of its own when
- * DATABASE_URL is set, else an in-memory PGlite.
+ * DATABASE_URL is set, else an in-memory PGlite in a worker thread.
  */
 export async function testDatabase (t: Teardown): Promise<Database> {
   const url = process.env.DATABASE_URL
@@ -64,7 +64,8 @@ export async function testDatabase (t: Teardown): Promise<Database> {
     t.teardown(() => db.close())
     return db
   }
-  const db = await openDatabase({ kind: 'pglite', loadDataDir: await migratedPGliteDump() })
+  // In a thread of its own, as the server runs it.
+  const db = await openDatabase({ kind: 'pglite', loadDataDir: await migratedDump(), thread: true })
   t.teardown(() => db.close())
   return db
 }
@@ -77,7 +78,7 @@ export async function testDatabase (t: Teardown): Promise<Database> {
 export async function migratedDataDir (t: Teardown): Promise<{ dataDir: string, db: Database }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xr-rooms-data-'))
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
-  const db = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: await migratedPGliteDump() })
+  const db = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: await migratedDump() })
   return { dataDir, db }
 }
 
