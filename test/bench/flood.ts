@@ -18,6 +18,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { signUserToken } from '../../src/phoenix/token.ts'
+import { compiledServerChild } from './lib/compiled.ts'
 import { Child } from './lib/ipc.ts'
 
 const HERE = import.meta.dirname
@@ -153,7 +154,7 @@ async function main (): Promise<void> {
   const connections = Number(args.connections)
   const results: Array<{ baseline: Window, flooded: Window, ratio: number, floodSent: number, closedByServer: number }> = []
   for (let run = 0; run < runs; run++) {
-    const server = Child.start(path.join(HERE, 'servers/child.ts'), { args: ['xr-rooms'], label: 'server' })
+    const server = Child.start(await compiledServerChild(), { args: ['xr-rooms'], label: 'server' })
     const info = await server.call<{ port: number, secret: string }>('info', undefined, 120_000)
     const [roomId] = await server.call<string[]>('rooms', { count: 1 })
     const mover = await member(info.port, info.secret, roomId!, 'mover')

@@ -15,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { compiledServerChild } from './lib/compiled.ts'
 import { Child, canPin } from './lib/ipc.ts'
 import { cpuSince, cpuTimes, processCpuMs, waitForQuiet } from './lib/machine.ts'
 import type { AddResult, GeneratorStats } from './generator/load.ts'
@@ -24,8 +25,9 @@ import type { IdleRun, JoinRun, LoadRun, Machine, RampResult, RampStep, Results,
 import { summarizeProfile } from './profile-summary.ts'
 
 const HERE = import.meta.dirname
-const SERVER_CHILD = path.join(HERE, 'servers/child.ts')
 const GENERATOR_CHILD = path.join(HERE, 'generator/child.ts')
+/** The target servers run compiled, as in production; the generator runs from TypeScript. */
+const serverChild = compiledServerChild()
 const RESULTS_DIR = path.join(HERE, 'results')
 const SERVER_CORE = 0
 const GENERATOR_CORE = 1
@@ -132,7 +134,7 @@ class Pair {
 
   static async start (target: TargetName, { execArgv = [] as string[] } = {}): Promise<Pair> {
     await quiet()
-    const server = Child.start(SERVER_CHILD, { args: [target], core: SERVER_CORE, label: `server ${target}`, execArgv })
+    const server = Child.start(await serverChild, { args: [target], core: SERVER_CORE, label: `server ${target}`, execArgv })
     const generator = Child.start(GENERATOR_CHILD, { core: GENERATOR_CORE, label: `generator ${target}` })
     const info = await server.call<{ port: number, secret?: string }>('info', undefined, 120_000)
     const address: TargetAddress = { name: target, port: info.port, secret: info.secret }

@@ -51,7 +51,7 @@ export function pin (pid: number, core: number): boolean {
 
 export interface ChildOptions {
   args?: string[]
-  /** Extra node flags (e.g. --cpu-prof); tsx and --expose-gc are always there. */
+  /** Extra node flags (e.g. --cpu-prof); --expose-gc is always there, and tsx for a .ts file. */
   execArgv?: string[]
   env?: Record<string, string | undefined>
   /** Core to pin the child to, when pinning is possible. */
@@ -88,7 +88,7 @@ export class Child {
 
   static start (file: string, options: ChildOptions = {}): Child {
     const child = fork(file, options.args ?? [], {
-      execArgv: ['--import', 'tsx', '--expose-gc', ...(options.execArgv ?? [])],
+      execArgv: [...(file.endsWith('.ts') ? ['--import', 'tsx'] : []), '--expose-gc', ...(options.execArgv ?? [])],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })

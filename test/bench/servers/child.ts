@@ -3,6 +3,8 @@
  *
  *   node --import tsx --expose-gc test/bench/servers/child.ts <xr-rooms|colyseus|ws-relay|ws-floor>
  *
+ * (the bench runs it compiled: lib/compiled.ts).
+ *
  * Commands: info, rooms {count, entities}, usage (CPU and memory of this process), gc,
  * profileStart / profileStop {file} (V8's CPU profiler, as `node --cpu-prof` runs it, but over
  * a chosen window only), stop.

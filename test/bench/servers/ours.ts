@@ -1,20 +1,28 @@
 /**
  * xr-rooms itself: the whole app as `npm start` builds it (buildApp), logging off, on an
- * embedded PGlite database in a fresh on-disk directory (the default deployment), or with
- * DATABASE_URL set on that PostgreSQL server, in a fresh schema dropped on close.
+ * embedded PGlite database in a fresh on-disk directory run in its worker thread (the default
+ * deployment), or with DATABASE_URL set on that PostgreSQL server, in a fresh schema dropped on close.
  */
 import { buildApp } from '../../../src/app.ts'
 import { Rooms } from '../../../src/db/rooms.ts'
+import { openDatabase, type Database } from '../../../src/db/database.ts'
 import { migratedDataDir, testDatabase } from '../../helpers/database.ts'
 import { benchEntities, type BenchServer } from './server.ts'
 
 export const BENCH_SECRET = 'bench-secret-key-base-0123456789-0123456789-0123456789'
 
+/** A migrated data directory, opened as the server opens it: in a worker thread. */
+async function embedded (t: { teardown: (fn: () => unknown) => void }): Promise<Database> {
+  const { dataDir, db } = await migratedDataDir(t)
+  await db.close()
+  return await openDatabase({ kind: 'pglite', dataDir, thread: true })
+}
+
 export async function startOurs ({ secret = BENCH_SECRET }: { secret?: string } = {}): Promise<BenchServer> {
   const teardown: Array<() => unknown> = []
   const t = { teardown: (fn: () => unknown) => teardown.push(fn) }
   // testDatabase closes the database in teardown too: closing twice is harmless.
-  const db = process.env.DATABASE_URL ? await testDatabase(t) : (await migratedDataDir(t)).db
+  const db = process.env.DATABASE_URL ? await testDatabase(t) : await embedded(t)
   // As behind one load balancer: the generators name a client address per 50 users (and the
   // flood bench its one flooding address) in X-Forwarded-For, which the per-address limits count.
   const app = await buildApp({ config: { secretKeyBase: secret, trustProxy: 1 }, database: db, logger: false })
