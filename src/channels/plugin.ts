@@ -6,7 +6,7 @@ import type { PresentUser } from '../runtime/cluster-ownership.ts'
 import { topics } from '../runtime/topics.ts'
 import { Presence, type PresenceDiff, type PresenceTracker } from './presence.ts'
 import { RedisPresence } from './redis-presence.ts'
-import { RoomChannel, type RoomChannelLimits } from './room-channel.ts'
+import { RoomChannel, type RoomChannelDeps, type RoomChannelLimits } from './room-channel.ts'
 import { RoomFanout } from './room-fanout.ts'
 import type { IceSettings } from './voice/ice-servers.ts'
 import { DatabaseVoicePolicy, type VoicePolicy } from './voice/policy.ts'
@@ -100,7 +100,20 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
   fastify.addHook('onClose', async () => { stopHearing() })
   const banMs = opts.moderation?.banMs ?? DEFAULT_BAN_MS
   if (!Number.isSafeInteger(banMs) || banMs <= 0) throw new TypeError(`room channels: "moderation.banMs" must be a positive number of milliseconds, got ${String(banMs)}`)
-  const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now, banMs }
+  const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now, banMs, pubsub: runtime.pubsub, presence }
+  // One for every channel: a join's own state is in its RoomChannel alone.
+  const deps: RoomChannelDeps = {
+    rooms: runtime.supervisor,
+    chat,
+    presence,
+    fanout,
+    pubsub: runtime.pubsub,
+    // With shared presence every process hears of every change (sharedPresence).
+    onOccupancy: opts.redis ? undefined : opts.onOccupancy,
+    limits: opts.limits,
+    voice,
+    trust
+  }
 
   // A crashed room restarts: its clients get phx_error and the phoenix client rejoins by itself.
   runtime.supervisor.on('room_crashed', ({ roomId }) => {
@@ -123,18 +136,7 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     protocolErrors: opts.protocolErrors,
     channels: [{
       pattern: 'room:*',
-      factory: (ctx) => new RoomChannel(ctx, {
-        rooms: runtime.supervisor,
-        chat,
-        presence,
-        fanout,
-        pubsub: runtime.pubsub,
-        // With shared presence every process hears of every change (sharedPresence).
-        onOccupancy: opts.redis ? undefined : opts.onOccupancy,
-        limits: opts.limits,
-        voice,
-        trust
-      })
+      factory: (ctx) => new RoomChannel(ctx, deps)
     }]
   })
 }

@@ -49,7 +49,7 @@ export interface RoomChannelDeps {
   fanout: RoomFanout<ChannelContext>
   pubsub: PubSub
   /** The room's rules: roles, settings, bans, moderation (see member-session.ts). */
-  trust: Omit<TrustDeps, 'pubsub' | 'presence'>
+  trust: TrustDeps
   /** Told the number of distinct people in a room whenever it changes (the live room list). */
   onOccupancy?: (roomId: string, count: number) => void
   limits?: Partial<RoomChannelLimits>
@@ -76,8 +76,9 @@ export class RoomChannel implements Channel {
   readonly #ctx: ChannelContext
   readonly #deps: RoomChannelDeps
   readonly #roomId: string
-  readonly #moves: MoveCoalescer<IMoved['pose']>
-  readonly #messages: TokenBucket
+  // Both made when first needed: many connections never move or chat (a watcher, an idle tab).
+  #moves: MoveCoalescer<IMoved['pose']> | null = null
+  #messages: TokenBucket | null = null
   readonly #limits: RoomChannelLimits
   #movesLimited = false
   #subscription: FanoutSubscription | null = null
@@ -89,19 +90,29 @@ export class RoomChannel implements Channel {
     this.#deps = deps
     this.#roomId = ctx.topic.slice(TOPIC_PREFIX.length)
     this.#limits = { ...DEFAULT_LIMITS, ...deps.limits }
-    const now = deps.now ?? Date.now
-    this.#moves = new MoveCoalescer<IMoved['pose']>({
-      perSecond: this.#limits.movesPerSecond,
-      clock: deps.clock ?? systemClock,
-      send: async (pose) => await deps.rooms.dispatch(this.#roomId, { event: 'user_moved', payload: { ...pose, user_id: ctx.userId } }),
-      onError: (err) => ctx.log.error({ err }, 'could not send a held move')
-    })
-    this.#messages = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, now)
     this.#voice = deps.voice ? new VoiceSession(ctx, deps.voice, this.#roomId) : null
   }
 
   get #username (): string {
     return this.#ctx.username ?? DEFAULT_USERNAME
+  }
+
+  // A bucket starts full, so one made at the first move or message is the one made at the join.
+  #movesOf (): MoveCoalescer<IMoved['pose']> {
+    const { rooms, clock } = this.#deps
+    const ctx = this.#ctx
+    this.#moves ??= new MoveCoalescer<IMoved['pose']>({
+      perSecond: this.#limits.movesPerSecond,
+      clock: clock ?? systemClock,
+      send: async (pose) => await rooms.dispatch(this.#roomId, { event: 'user_moved', payload: { ...pose, user_id: ctx.userId } }),
+      onError: (err) => ctx.log.error({ err }, 'could not send a held move')
+    })
+    return this.#moves
+  }
+
+  #messagesOf (): TokenBucket {
+    this.#messages ??= new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst, this.#deps.now ?? Date.now)
+    return this.#messages
   }
 
   async join (payload: unknown): Promise<JoinResult> {
@@ -111,7 +122,7 @@ export class RoomChannel implements Channel {
     if (!params.ok) return { status: 'error', response: { reason: 'invalid join params', details: params.error } }
     const { rooms, presence, fanout } = this.#deps
 
-    const member = new MemberSession(this.#ctx, userId, this.#roomId, { ...this.#deps.trust, pubsub: this.#deps.pubsub, presence })
+    const member = new MemberSession(this.#ctx, userId, this.#roomId, this.#deps.trust)
     try {
       await rooms.startRoom(this.#roomId)
       const refused = await member.admit()
@@ -194,17 +205,20 @@ export class RoomChannel implements Channel {
   async #moved (payload: unknown): Promise<HandleResult> {
     const move = payloads.iMoved.parse(payload)
     if (!move.ok) return error('invalid pose', move.error)
-    if (await this.#moves.offer(move.value.pose) === 'sent' || this.#movesLimited) return
+    if (await this.#movesOf().offer(move.value.pose) === 'sent' || this.#movesLimited) return
     // Said once per join, as a hint to send less: the moves are not lost, only thinned out.
     this.#movesLimited = true
     this.#ctx.log.debug('i_moved rate limit hit')
     this.#ctx.push('rate_limited', { event: 'i_moved', per_second: this.#limits.movesPerSecond })
   }
 
-  /** The pose still waiting goes out before `user_left`: it is where the user left. */
+  /**
+   * The pose still waiting goes out before `user_left`: it is where the user left. Closed even
+   * when the user never moved, so that a move racing the end is dropped.
+   */
   async #sendLastMove (): Promise<void> {
     try {
-      await this.#moves.close()
+      await this.#movesOf().close()
     } catch (err) {
       this.#ctx.log.error({ err }, 'could not send the last move')
     }
@@ -235,7 +249,7 @@ export class RoomChannel implements Channel {
     if (length === 0) return error('message is empty')
     if (length > CHAT_MAX_LENGTH) return error(`message is longer than ${CHAT_MAX_LENGTH} characters`)
     if (hasControlCharacters(content)) return error('message contains control characters')
-    if (!this.#messages.take()) return error('too many messages, slow down')
+    if (!this.#messagesOf().take()) return error('too many messages, slow down')
     let record: ChatMessageRecord
     try {
       record = await this.#deps.chat.append(this.#roomId, { userId: this.#ctx.userId!, username: this.#username, content })

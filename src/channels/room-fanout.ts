@@ -17,11 +17,31 @@ export interface FanoutSubscription {
   remove: () => void
 }
 
-interface Entry { held: string[] | null }
+interface Topic<M extends FanoutMember> {
+  members: Map<M, Membership<M>>
+  /** Unsubscribes and forgets the topic: its last member in this process left. */
+  close: () => void
+}
 
-interface Topic<M> {
-  members: Map<M, Entry>
-  unsubscribe: () => void
+/** One member of a topic, and the subscription handed out for it (one object, no closures per member). */
+class Membership<M extends FanoutMember> implements FanoutSubscription {
+  /** Frames held back until ready(); null once they are delivered as they come. */
+  held: string[] | null = []
+
+  constructor (private readonly topic: Topic<M>, private readonly member: M) {}
+
+  ready (): void {
+    const held = this.held ?? []
+    this.held = null
+    for (const frame of held) this.member.pushEncoded(frame)
+  }
+
+  remove (): void {
+    const { members, close } = this.topic
+    if (members.get(this.member) !== this) return
+    members.delete(this.member)
+    if (members.size === 0) close()
+  }
 }
 
 /**
@@ -42,20 +62,21 @@ export class RoomFanout<M extends FanoutMember> {
   add (topic: string, member: M): FanoutSubscription {
     let entry = this.#topics.get(topic)
     if (!entry) {
-      const members = new Map<M, Entry>()
-      entry = { members, unsubscribe: this.pubsub.subscribe(topic, (message) => this.#deliver(topic, members, message)) }
+      const members = new Map<M, Membership<M>>()
+      const unsubscribe = this.pubsub.subscribe(topic, (message) => this.#deliver(topic, members, message))
+      const created: Topic<M> = {
+        members,
+        close: () => {
+          unsubscribe()
+          if (this.#topics.get(topic) === created) this.#topics.delete(topic)
+        }
+      }
+      entry = created
       this.#topics.set(topic, entry)
     }
-    const state: Entry = { held: [] }
-    entry.members.set(member, state)
-    return {
-      ready: () => {
-        const held = state.held ?? []
-        state.held = null
-        for (const frame of held) member.pushEncoded(frame)
-      },
-      remove: () => this.#remove(topic, member, state)
-    }
+    const membership = new Membership(entry, member)
+    entry.members.set(member, membership)
+    return membership
   }
 
   /** The members of a topic in this process, e.g. to end their channels when the room crashes. */
@@ -63,17 +84,7 @@ export class RoomFanout<M extends FanoutMember> {
     return [...(this.#topics.get(topic)?.members.keys() ?? [])]
   }
 
-  #remove (topic: string, member: M, state: Entry): void {
-    const entry = this.#topics.get(topic)
-    if (entry?.members.get(member) !== state) return
-    entry.members.delete(member)
-    if (entry.members.size === 0) {
-      entry.unsubscribe()
-      this.#topics.delete(topic)
-    }
-  }
-
-  #deliver (topic: string, members: Map<M, Entry>, message: unknown): void {
+  #deliver (topic: string, members: Map<M, Membership<M>>, message: unknown): void {
     const { event, payload } = (message ?? {}) as { event?: unknown, payload?: unknown }
     if (typeof event !== 'string' || typeof payload !== 'object' || payload === null) {
       this.log.warn({ topic }, 'dropping a malformed room broadcast')
@@ -81,8 +92,8 @@ export class RoomFanout<M extends FanoutMember> {
     }
     const frame = encodeBroadcast(topic, event, payload)
     this.onFrame?.(event, Buffer.byteLength(frame), members.size)
-    for (const [member, state] of members) {
-      if (state.held) state.held.push(frame)
+    for (const [member, membership] of members) {
+      if (membership.held) membership.held.push(frame)
       else member.pushEncoded(frame)
     }
   }

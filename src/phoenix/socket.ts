@@ -40,20 +40,60 @@ export const DEFAULT_PROTOCOL_ERRORS = { max: 20, windowMs: 10_000 } as const
 /** Close code and reason for a connection past its protocol error budget. */
 export const POLICY_VIOLATION = 1008
 
-/** One phx_join, from the join request until the channel ends. */
-interface Join {
-  readonly topic: string
-  readonly joinRef: string
-  readonly log: FastifyBaseLogger
-  state: 'joining' | 'joined' | 'ended'
-  channel: Channel | null
+/**
+ * One phx_join, from the join request until the channel ends. It is also the channel's context:
+ * one object per join, its methods on the prototype, rather than an object and four closures.
+ */
+class Join implements ChannelContext {
+  state: 'joining' | 'joined' | 'ended' = 'joining'
+  channel: Channel | null = null
   /** Pushes made while joining, sent after the join reply. */
-  held: string[]
+  held: string[] = []
   /** close()/crash() called while joining, carried out after the join reply. */
-  pendingEnd: TerminateReason | null
+  pendingEnd: TerminateReason | null = null
+  readonly #socket: PhoenixSocket
+  #log: FastifyBaseLogger | null = null
+
+  constructor (socket: PhoenixSocket, readonly topic: string, readonly joinRef: string) {
+    this.#socket = socket
+  }
+
+  get userId (): string | null { return this.#socket.userId }
+  get username (): string | null { return this.#socket.username }
+  get admin (): boolean { return this.#socket.admin }
+  get socketId (): string { return this.#socket.id }
+
+  // Made when first used: most joins never log.
+  get log (): FastifyBaseLogger {
+    this.#log ??= this.#socket.log.child({ topic: this.topic })
+    return this.#log
+  }
+
+  push (event: string, payload: object): void {
+    this.pushEncoded(encode({ joinRef: this.joinRef, ref: null, topic: this.topic, event, payload }))
+  }
+
+  pushEncoded (frame: string): void {
+    if (this.state === 'joining') this.held.push(frame)
+    else if (this.state === 'joined') this.#socket.send(frame)
+  }
+
+  close (): void {
+    void this.#socket.end(this, 'close', true)
+  }
+
+  crash (cause?: unknown): void {
+    this.log.error({ err: cause }, 'channel crashed')
+    void this.#socket.end(this, 'error', true)
+  }
 }
 
 type Joined = Join & { channel: Channel }
+
+function closeIdle (socket: PhoenixSocket): void {
+  socket.log.debug('closing idle socket: no heartbeat')
+  void socket.close(1000, 'heartbeat timeout')
+}
 
 /**
  * The server side of one WebSocket connection speaking Phoenix Channels v2: heartbeats,
@@ -61,15 +101,15 @@ type Joined = Join & { channel: Channel }
  * It knows nothing of WebSockets; the transport feeds it frames and carries out send/close.
  */
 export class PhoenixSocket {
-  /** Unique per connection. */
-  readonly id = randomUUID()
   readonly userId: string | null
   readonly username: string | null
   readonly admin: boolean
   private readonly router: ChannelRouter
   private readonly transportSend: (frame: string) => void
   private readonly transportClose: (code: number, reason: string) => void
-  private readonly log: FastifyBaseLogger
+  private readonly parentLog: FastifyBaseLogger
+  #id: string | null = null
+  #log: FastifyBaseLogger | null = null
   private readonly channels = new Map<string, Joined>()
   // Frames of one topic run in order, one at a time, like the messages of a Phoenix channel process.
   private readonly queues = new Map<string, Promise<void>>()
@@ -85,14 +125,23 @@ export class PhoenixSocket {
     this.router = options.router
     this.transportSend = options.send
     this.transportClose = options.close
-    this.log = options.log.child({ socketId: this.id })
+    this.parentLog = options.log
     this.maxChannels = options.maxChannels ?? Infinity
     const { max, windowMs } = options.protocolErrors ?? DEFAULT_PROTOCOL_ERRORS
     this.errors = new ErrorBudget(max, windowMs, options.now)
-    this.idleTimer = setTimeout(() => {
-      this.log.debug('closing idle socket: no heartbeat')
-      void this.close(1000, 'heartbeat timeout')
-    }, options.heartbeatTimeoutMs)
+    this.idleTimer = setTimeout(closeIdle, options.heartbeatTimeoutMs, this)
+  }
+
+  /** Unique per connection; made when first asked for (a log line, a channel that reads it). */
+  get id (): string {
+    this.#id ??= randomUUID()
+    return this.#id
+  }
+
+  /** Logger bound to the socket id, made when first used: an idle connection never logs. */
+  get log (): FastifyBaseLogger {
+    this.#log ??= this.parentLog.child({ socketId: this.id })
+    return this.#log
   }
 
   /** Handles one text frame. Never throws: a bad frame gets an error reply when it can be addressed, else a debug log line. */
@@ -154,7 +203,8 @@ export class PhoenixSocket {
     return this.closed
   }
 
-  private send (frame: string): void {
+  /** Writes one frame to the connection unless it closed (a channel's pushes come here). */
+  send (frame: string): void {
     if (this.closed === null) this.transportSend(frame)
   }
 
@@ -215,10 +265,10 @@ export class PhoenixSocket {
       await this.end(previous, 'close', true)
     }
 
-    const join: Join = { topic, joinRef, log: this.log.child({ topic }), state: 'joining', channel: null, held: [], pendingEnd: null }
+    const join = new Join(this, topic, joinRef)
     let result: JoinResult
     try {
-      join.channel = factory(this.context(join))
+      join.channel = factory(join)
       result = await join.channel.join(message.payload)
     } catch (err) {
       join.log.error({ err }, 'channel join crashed')
@@ -273,8 +323,9 @@ export class PhoenixSocket {
   /**
    * Ends a join once: phx_close (or phx_error for 'error') tells the client when `notify`,
    * then the channel terminates. A join still in progress ends right after its reply.
+   * A channel's close() and crash() come here.
    */
-  private async end (join: Join, reason: TerminateReason, notify: boolean): Promise<void> {
+  async end (join: Join, reason: TerminateReason, notify: boolean): Promise<void> {
     if (join.state === 'joining') {
       join.pendingEnd ??= reason
       return
@@ -294,29 +345,6 @@ export class PhoenixSocket {
       await joined.channel.terminate(reason)
     } catch (err) {
       joined.log.error({ err, reason }, 'channel terminate failed')
-    }
-  }
-
-  private context (join: Join): ChannelContext {
-    const push = (frame: string): void => {
-      if (join.state === 'joining') join.held.push(frame)
-      else if (join.state === 'joined') this.send(frame)
-    }
-    return {
-      topic: join.topic,
-      userId: this.userId,
-      username: this.username,
-      admin: this.admin,
-      joinRef: join.joinRef,
-      socketId: this.id,
-      log: join.log,
-      push: (event, payload) => push(encode({ joinRef: join.joinRef, ref: null, topic: join.topic, event, payload })),
-      pushEncoded: push,
-      close: () => { void this.end(join, 'close', true) },
-      crash: (cause) => {
-        join.log.error({ err: cause }, 'channel crashed')
-        void this.end(join, 'error', true)
-      }
     }
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { WebSocket } from 'ws'
 import { randomUUID } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
 import type { ChannelRoute } from './channel.ts'
 import { Connections, identify } from './connections.ts'
 import { TooManySocketsError, UnsupportedVsnError } from './errors.ts'
@@ -112,15 +113,19 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
       },
       // ws reports a bad frame (too large, invalid UTF-8) after it started closing with the right
       // code; the plugin's default would destroy the TCP socket before that close frame is out.
+      // Once a connection is a PhoenixSocket its own listener (below) takes these errors.
       errorHandler (err: Error, _socket: WebSocket, request: FastifyRequest) {
         request.log.debug({ err }, 'websocket error')
       }
     })
   }
 
+  // Each upgrade's response, let go of once the connection is a WebSocket (see the handler).
+  const upgrades = new WeakMap<FastifyRequest, ServerResponse>()
+
   fastify.get(path, {
     websocket: true,
-    async preValidation (request) {
+    async preValidation (request, reply) {
       const { vsn } = request.query as Record<string, unknown>
       if (vsn !== VSN) {
         request.log.warn({ vsn }, 'refusing websocket: unsupported Phoenix protocol version')
@@ -130,8 +135,13 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
         request.log.warn({ ip: request.ip }, 'refusing websocket: too many connections from this address')
         throw new TooManySocketsError(maxSocketsPerIp)
       }
+      upgrades.set(request, reply.raw)
     }
   }, (ws, request) => {
+    // @fastify/websocket leaves the upgrade's request and response attached for as long as the
+    // connection lasts (the TCP socket holds the response, its error listener holds both): about
+    // 2.5 KB a connection that nothing reads after the handshake.
+    upgrades.get(request)?.detachSocket(request.raw.socket)
     const { userId, username, admin } = identify(secretKeyBase, tokenOf(request), request.log)
     const socket = new PhoenixSocket({
       userId,
@@ -148,6 +158,8 @@ async function phoenixTransport (fastify: FastifyInstance, opts: PhoenixTranspor
     })
     const release = connections.add(socket, request.ip)
 
+    ws.removeAllListeners('error')
+    ws.on('error', (err) => socket.log.debug({ err }, 'websocket error'))
     ws.on('message', (data, isBinary) => {
       // The default binaryType "nodebuffer" always delivers one Buffer.
       const frame = data as Buffer

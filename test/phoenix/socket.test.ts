@@ -220,3 +220,52 @@ t.test('a socket that sends nothing for heartbeatTimeoutMs is closed', async t =
   await within(closed.promise, 'the idle socket to close')
   t.same(h.closes, [[1000, 'heartbeat timeout']])
 })
+
+t.test('log lines carry the socket id and the topic; the loggers are made when the first line is', async t => {
+  const { log, logs } = captureLogger()
+  // pino's child loggers inherit child() from this one: it counts theirs too.
+  let children = 0
+  const child = log.child
+  log.child = function (this: typeof log, ...args: Parameters<typeof child>) {
+    children++
+    return child.apply(this, args)
+  } as typeof log.child
+  const contexts: ChannelContext[] = []
+  const out = new FrameQueue()
+  const socket = new PhoenixSocket({
+    userId: 'u1',
+    router: new ChannelRouter([{
+      pattern: 'room:*',
+      factory: ctx => {
+        contexts.push(ctx)
+        return channel({ handleIn: async (event) => { ctx.log.info({ event }, 'channel says') } })
+      }
+    }]),
+    send: frame => out.add(JSON.parse(frame)),
+    close: () => {},
+    log,
+    heartbeatTimeoutMs: 60_000
+  })
+  t.teardown(() => socket.handleClose())
+  const send = (frame: unknown[]): void => socket.handleText(JSON.stringify(frame))
+  send(['1', '1', 'room:a', 'phx_join', {}])
+  send(['2', '2', 'room:b', 'phx_join', {}])
+  send([null, '3', 'phoenix', 'heartbeat', {}])
+  t.same(await out.receive(), reply(null, '3', 'phoenix', 'ok', {}), 'heartbeats are answered at once')
+  t.same(await out.receive(), reply('1', '1', 'room:a', 'ok', {}))
+  t.same(await out.receive(), reply('2', '2', 'room:b', 'ok', {}))
+  t.equal(children, 0, 'joins and heartbeats that log nothing make no logger')
+
+  send(['1', '4', 'room:a', 'hello', {}])
+  send(['2', '5', 'room:b', 'hello', {}])
+  socket.handleText('{garbage')
+  send(['1', '6', 'room:a', 'phx_leave', {}])
+  send(['2', '7', 'room:b', 'phx_leave', {}])
+  for (let i = 0; i < 4; i++) await out.receive()
+  const lines = logs.filter(l => l.msg === 'channel says')
+  t.same(lines.map(l => l.topic).sort(), ['room:a', 'room:b'])
+  t.ok(lines.every(l => l.socketId === contexts[0]!.socketId && l.socketId === contexts[1]!.socketId), 'the socket id of the contexts')
+  t.match(contexts[0]!.socketId, /^[0-9a-f-]{36}$/)
+  t.ok(logs.some(l => l.msg === 'ignoring invalid frame' && l.socketId === contexts[0]!.socketId && !('topic' in l)), "the socket's own lines carry its id alone")
+  t.equal(children, 3, 'one logger for the socket and one for each channel that logged, each made once')
+})

@@ -1,6 +1,8 @@
 // The transport with raw WebSockets: handshakes, frames the official client never sends, limits, shutdown.
 import { once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import t from 'tap'
@@ -199,4 +201,28 @@ t.test('a connection past its protocol error budget is closed with 1008; errors 
   raw.send(['5', '5', 'room:a', 'phx_join', { deny: true }])
   t.match(await raw.receive(), ['5', '5', 'room:a', 'phx_reply', { status: 'error' }])
   t.same(await raw.waitClose(), { code: 1008, reason: 'too many protocol errors (over 3 in 1 s)' }, 'the fourth error in the window closes it')
+})
+
+t.test('an open connection keeps nothing of its upgrade: request and response are collected', async t => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  const upgrade: Array<WeakRef<object>> = []
+  const rec = new EchoRecorder()
+  const { endpoint } = await startServer(t, { channels: rec.routes() }, async app => {
+    app.addHook('onRequest', async (request, reply) => {
+      upgrade.push(new WeakRef(request), new WeakRef(request.raw), new WeakRef(reply), new WeakRef(reply.raw))
+    })
+  })
+  const raw = await RawClient.open(t, endpoint)
+  raw.send(['1', '1', 'room:a', 'phx_join', {}])
+  t.match(await raw.receive(), reply('1', '1', 'room:a', 'ok', {}))
+  t.match(await raw.receive(), ['1', null, 'room:a', 'welcome', {}])
+  // A WeakRef's target lives at least until the job that made or read it is over.
+  for (let i = 0; i < 3 && upgrade.some(ref => ref.deref() !== undefined); i++) {
+    await new Promise(resolve => setImmediate(resolve))
+    gc()
+  }
+  t.equal(upgrade.length, 4)
+  t.same(upgrade.map(ref => ref.deref() === undefined), [true, true, true, true], 'FastifyRequest, IncomingMessage, FastifyReply and ServerResponse are gone')
+  t.same(await raw.heartbeat('2'), reply(null, '2', 'phoenix', 'ok', {}), 'the connection still works')
 })

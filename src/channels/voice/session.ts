@@ -35,7 +35,8 @@ export class VoiceSession {
   readonly #voice: Voice
   readonly #roomId: string
   readonly #userId: string
-  readonly #signals: TokenBucket
+  // Made at the first signal (a bucket starts full): most connections never speak.
+  #signals: TokenBucket | null = null
   /** This connection's voice session id: in its presence meta while in voice, and on its signals. */
   readonly #session = randomBytes(8).toString('base64url')
   #presence: VoicePresence | null = null
@@ -49,7 +50,6 @@ export class VoiceSession {
     this.#voice = voice
     this.#roomId = roomId
     this.#userId = ctx.userId ?? ''
-    this.#signals = new TokenBucket(voice.limits.signalsPerSecond, voice.limits.signalBurst, voice.now)
   }
 
   /** Before the connection is tracked: listens to the user's voice topic; what its meta starts with. */
@@ -115,6 +115,7 @@ export class VoiceSession {
   }
 
   async #signal (payload: unknown): Promise<HandleResult> {
+    this.#signals ??= new TokenBucket(this.#voice.limits.signalsPerSecond, this.#voice.limits.signalBurst, this.#voice.now)
     if (!this.#signals.take()) return error('rate_limited', `at most ${this.#voice.limits.signalsPerSecond} signals per second`)
     const parsed = voicePayloads.signal.parse(payload)
     if (!parsed.ok) return error('invalid signal', parsed.error)
