@@ -62,7 +62,7 @@ function idleSection (results: Results, targets: TargetName[]): string {
     ['JS heap per idle connection, KB', ...present.map((t) => cell(of(t).map((r) => r.heapPerConnectionKB)))]
   ]
   const k = results.idle[0].connections
-  return `### Memory per idle connection (${k} connections joined to rooms of ${results.config.roomSize}, not moving; ws-floor: connected only)\n\n${table(['', ...present], rows)}\n`
+  return `### Memory per idle connection (growth from ${k} to ${2 * k} connections joined to rooms of ${results.config.roomSize}, not moving; ws-floor: connected only)\n\n${table(['', ...present], rows)}\n`
 }
 
 function joinSection (results: Results): string {
