@@ -110,14 +110,18 @@ async function openPGlite (target: Extract<DatabaseTarget, { kind: 'pglite' }>, 
   if (target.dataDir) fs.mkdirSync(path.dirname(target.dataDir), { recursive: true })
   // Before PGlite reads a byte: a second opener must not disturb the one running.
   const lock = target.dataDir ? lockDataDir(target.dataDir) : null
-  if (target.thread) {
-    let thread: PGliteThread
-    try {
-      thread = await PGliteThread.open({ dataDir: target.dataDir, loadDataDir: target.loadDataDir, startParams: PGLITE_START_PARAMS, onCrash })
-    } catch (err) {
-      lock?.release()
-      throw err
-    }
+  const { dataDir, loadDataDir } = target
+  let db: PGlite | PGliteThread
+  try {
+    db = target.thread
+      ? await PGliteThread.open({ dataDir, loadDataDir, startParams: PGLITE_START_PARAMS, onCrash })
+      : await PGlite.create({ dataDir, loadDataDir, startParams: PGLITE_START_PARAMS })
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
+  if (db instanceof PGliteThread) {
+    const thread = db
     return {
       factory: thread,
       close: async () => {
@@ -126,13 +130,6 @@ async function openPGlite (target: Extract<DatabaseTarget, { kind: 'pglite' }>, 
       },
       ping: () => thread.ping()
     }
-  }
-  let db: PGlite
-  try {
-    db = await PGlite.create({ dataDir: target.dataDir, loadDataDir: target.loadDataDir, startParams: PGLITE_START_PARAMS })
-  } catch (err) {
-    lock?.release()
-    throw err
   }
   const close = async (): Promise<void> => {
     if (!db.closed) await db.close()

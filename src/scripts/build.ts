@@ -16,9 +16,14 @@ const ENTRIES = { server: path.join(ROOT, 'src', 'server.ts'), setup: path.join(
  * they are; the same tool already builds the browser client.
  */
 export async function buildServer (): Promise<void> {
+  await bundleForNode(ENTRIES, DIST_DIR)
+}
+
+/** Bundles `entries` (name → source) into `outdir` as the server is bundled. */
+export async function bundleForNode (entries: Record<string, string>, outdir: string): Promise<void> {
   await build({
-    entryPoints: ENTRIES,
-    outdir: DIST_DIR,
+    entryPoints: entries,
+    outdir,
     bundle: true,
     platform: 'node',
     format: 'esm',

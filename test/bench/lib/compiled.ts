@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { build } from 'esbuild'
+import { bundleForNode } from '../../../src/scripts/build.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 // Two levels below the repository, as dist/src/ is: the app finds views/ and public/ from there.
@@ -11,19 +11,9 @@ const OUT_DIR = path.join(ROOT, 'dist', 'bench')
  * child and the embedded database's worker thread, bundled to dist/bench/. Returns the child's path.
  */
 export async function compiledServerChild (): Promise<string> {
-  await build({
-    entryPoints: {
-      'server-child': path.join(ROOT, 'test', 'bench', 'servers', 'child.ts'),
-      'pglite-worker': path.join(ROOT, 'src', 'db', 'pglite-worker.ts')
-    },
-    outdir: OUT_DIR,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning'
-  })
+  await bundleForNode({
+    'server-child': path.join(ROOT, 'test', 'bench', 'servers', 'child.ts'),
+    'pglite-worker': path.join(ROOT, 'src', 'db', 'pglite-worker.ts')
+  }, OUT_DIR)
   return path.join(OUT_DIR, 'server-child.js')
 }
