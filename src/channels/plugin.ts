@@ -38,6 +38,8 @@ export interface RoomChannelsOptions {
   voice?: { ice?: Partial<IceSettings>, limits?: Partial<VoiceLimits>, policy?: VoicePolicy, now?: () => number }
   /** Moderation: how long a kick keeps someone out (default 10 minutes), and the wall clock bans are read with. */
   moderation?: { banMs?: number, now?: () => number }
+  /** How long a room's policy stays cached after its last connection here left (RoomPolicies keepMs). */
+  policyKeepMs?: number
 }
 
 declare module 'fastify' {
@@ -85,7 +87,8 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
     loadMembers: async (roomId) => await fastify.roomMembers.list(roomId),
     loadBans: async (roomId) => await fastify.roomBans.activeIn(roomId, new Date(now())),
     pubsub: runtime.pubsub,
-    logger: log
+    logger: log,
+    keepMs: opts.policyKeepMs
   })
   fastify.decorate('roomPolicies', policies)
   // The web side announces every change to a room's settings through the room directory (in every process).
@@ -97,7 +100,10 @@ async function roomChannels (fastify: FastifyInstance, opts: RoomChannelsOptions
       else if (event.type === 'room_deleted') policies.refresh(event.room_id)
     })
   })
-  fastify.addHook('onClose', async () => { stopHearing() })
+  fastify.addHook('onClose', async () => {
+    stopHearing()
+    policies.close()
+  })
   const banMs = opts.moderation?.banMs ?? DEFAULT_BAN_MS
   if (!Number.isSafeInteger(banMs) || banMs <= 0) throw new TypeError(`room channels: "moderation.banMs" must be a positive number of milliseconds, got ${String(banMs)}`)
   const trust = { policies, members: fastify.roomMembers, bans: fastify.roomBans, chat, now, banMs, pubsub: runtime.pubsub, presence }

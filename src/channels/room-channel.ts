@@ -84,6 +84,10 @@ export class RoomChannel implements Channel {
   #subscription: FanoutSubscription | null = null
   #member: MemberSession | null = null
   readonly #voice: VoiceSession | null
+  /** What the join left for afterJoin, and afterJoin running. */
+  #settling: { firstForKey: boolean, lastSeenId: number | undefined } | null = null
+  #settled: Promise<void> | null = null
+  #ended = false
 
   constructor (ctx: ChannelContext, deps: RoomChannelDeps) {
     this.#ctx = ctx
@@ -123,15 +127,17 @@ export class RoomChannel implements Channel {
     const { rooms, presence, fanout } = this.#deps
 
     const member = new MemberSession(this.#ctx, userId, this.#roomId, this.#deps.trust)
-    try {
-      await rooms.startRoom(this.#roomId)
-      const refused = await member.admit()
-      if (refused) return { status: 'error', response: refused }
-    } catch (err) {
-      if (err instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
-      if (err instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(err)) return { status: 'error', response: { reason: 'unavailable' } }
-      throw err
+    // Neither waits for the other: a room's first join reads its world and its rules at once.
+    const [started, admitted] = await Promise.allSettled([rooms.startRoom(this.#roomId), member.admit()])
+    const failed = started.status === 'rejected' ? started.reason as unknown : admitted.status === 'rejected' ? admitted.reason as unknown : null
+    if (failed !== null) {
+      await member.leave()
+      if (failed instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
+      if (failed instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(failed)) return { status: 'error', response: { reason: 'unavailable' } }
+      throw failed
     }
+    const refused = (admitted as PromiseFulfilledResult<Refusal | null>).value
+    if (refused) return { status: 'error', response: refused }
 
     // Subscribed before reading the world, so nothing emitted in between is missed; what
     // arrives meanwhile is held until entities_state went out (applying it again is harmless).
@@ -146,15 +152,8 @@ export class RoomChannel implements Channel {
       const tracked = await member.track(this.#username, await this.#voice?.prepare())
       if (tracked === null) return await this.#refused({ reason: 'room_full' })
       this.#voice?.attach(member)
-      const { firstForKey } = tracked
       this.#ctx.push('presence_state', await presence.list(topic))
-      const messages = await this.#deps.chat.messagesAfter(this.#roomId, params.value.last_seen_id)
-      this.#ctx.push('messages', { messages })
-      this.#occupancyChanged()
-      if (firstForKey) {
-        const components = await rooms.resumeComponents(this.#roomId, userId)
-        await rooms.dispatch(this.#roomId, { event: 'user_joined', payload: { ...components, username: this.#username, user_id: userId } })
-      }
+      this.#settling = { firstForKey: tracked.firstForKey, lastSeenId: params.value.last_seen_id }
     } catch (err) {
       // The socket does not terminate a channel whose join failed: undo it here.
       await this.terminate('error')
@@ -163,6 +162,32 @@ export class RoomChannel implements Channel {
       throw err
     }
     return { status: 'ok', response: { user_id: userId, username: this.#username } }
+  }
+
+  /**
+   * The user's avatar and the chat history come after the reply: the joiner sees the room without
+   * waiting for the database. A failure crashes the channel, and the client rejoins.
+   */
+  afterJoin (): Promise<void> {
+    this.#settled = this.#settle()
+    return this.#settled
+  }
+
+  async #settle (): Promise<void> {
+    const settling = this.#settling
+    this.#settling = null
+    if (settling === null) return
+    const { rooms, chat } = this.#deps
+    const userId = this.#ctx.userId!
+    if (settling.firstForKey) {
+      const components = await rooms.resumeComponents(this.#roomId, userId)
+      // Left meanwhile: its user_left is on the way, and must not be followed by a user_joined.
+      if (this.#ended) return
+      await rooms.dispatch(this.#roomId, { event: 'user_joined', payload: { ...components, username: this.#username, user_id: userId } })
+    }
+    // Last, so a client that has its history knows its avatar is in the room.
+    this.#ctx.push('messages', { messages: await chat.messagesAfter(this.#roomId, settling.lastSeenId) })
+    this.#occupancyChanged()
   }
 
   async handleIn (event: string, payload: unknown): Promise<HandleResult> {
@@ -183,6 +208,9 @@ export class RoomChannel implements Channel {
   async terminate (reason: TerminateReason): Promise<void> {
     const { rooms, presence } = this.#deps
     const userId = this.#ctx.userId
+    this.#ended = true
+    // Its user_joined goes out before this user_left, if at all.
+    await this.#settled?.catch(() => {})
     await this.#sendLastMove()
     const ref = await this.#member?.leave() ?? null
     this.#member = null

@@ -1,5 +1,6 @@
 import type { MemberRecord } from '../db/room-members.ts'
 import { PLAIN_MEMBER } from '../db/room-members.ts'
+import { systemClock, type Clock } from '../runtime/clock.ts'
 import type { Logger } from '../runtime/logger.ts'
 import type { PubSub } from '../runtime/pubsub.ts'
 import type { Role } from '../shared/roles.ts'
@@ -54,7 +55,7 @@ export interface PolicySession {
 export interface PolicyHandle {
   /** The newest policy this process knows. */
   readonly policy: RoomPolicy
-  /** Stops telling the session; the last session of a room lets its policy go. */
+  /** Stops telling the session. */
   leave: () => void
 }
 
@@ -67,7 +68,15 @@ export interface RoomPoliciesOptions {
   /** Shared by the processes serving the rooms: member changes and kicks reach all of them. */
   pubsub: PubSub
   logger: Logger
+  /**
+   * How long a room's policy is kept after its last connection here left (default 10 minutes):
+   * it is kept current meanwhile, so the next join reads no database for it.
+   */
+  keepMs?: number
+  clock?: Clock
 }
+
+export const DEFAULT_POLICY_KEEP_MS = 10 * 60_000
 
 type TrustMessage =
   | { type: 'member', user_id: string, member: MemberRecord }
@@ -79,8 +88,10 @@ interface Entry {
   queue: Promise<void>
   sessions: Set<PolicySession>
   unsubscribe: () => void
-  /** Stops telling `session`; the room's last session lets the entry go. */
+  /** Stops telling `session`; the room's last session starts the countdown to letting the entry go. */
   leave: (session: PolicySession) => void
+  /** The countdown running while no session is here. */
+  expiry: unknown
 }
 
 /** A session's hold on its room's entry: a class, as an object literal with a getter is a dictionary (some 400 bytes more a connection). */
@@ -103,14 +114,31 @@ const trustTopic = (roomId: string): string => `room_trust:${roomId}`
  * the database on a room's first join (so later joins read no database for the ban and the rules), reloaded when the room's settings change (`refresh`, on
  * RoomDirectory's room_updated), and changed in every process at once when a member's record
  * changes or someone is kicked (over the pubsub, after the database write). A room's entry goes
- * with its last connection here.
+ * `keepMs` after its last connection here left, or when the room is deleted with nobody in it.
  */
 export class RoomPolicies {
   readonly #o: RoomPoliciesOptions
   readonly #entries = new Map<string, Entry>()
+  readonly #clock: Clock
+  readonly #keepMs: number
+  #closed = false
 
   constructor (options: RoomPoliciesOptions) {
     this.#o = options
+    this.#clock = options.clock ?? systemClock
+    this.#keepMs = options.keepMs ?? DEFAULT_POLICY_KEEP_MS
+    if (!Number.isSafeInteger(this.#keepMs) || this.#keepMs < 0) throw new TypeError(`room policies: "keepMs" must be a number of milliseconds, got ${String(options.keepMs)}`)
+  }
+
+  /** Whether this process holds the room's policy (with or without a connection in it). */
+  holds (roomId: string): boolean {
+    return this.#entries.has(roomId)
+  }
+
+  /** Lets every policy go (the server is closing). */
+  close (): void {
+    this.#closed = true
+    for (const [roomId, entry] of [...this.#entries]) this.#drop(roomId, entry)
   }
 
   /**
@@ -120,6 +148,8 @@ export class RoomPolicies {
   async enter (roomId: string, session: PolicySession): Promise<PolicyHandle | null> {
     const entry = this.#entry(roomId)
     entry.sessions.add(session)
+    this.#clock.clearTimeout(entry.expiry)
+    entry.expiry = undefined
     const handle = new Hold(entry, session)
     try {
       await entry.queue
@@ -137,7 +167,13 @@ export class RoomPolicies {
   /** Reads the room's settings, members and bans again (they changed in the database); a no-op for rooms not held here. */
   refresh (roomId: string): void {
     const entry = this.#entries.get(roomId)
-    if (entry) this.#enqueue(roomId, entry, async () => { entry.policy = await this.#load(roomId) ?? entry.policy })
+    if (!entry) return
+    this.#enqueue(roomId, entry, async () => {
+      const policy = await this.#load(roomId)
+      // Deleted: a running session keeps what it knew until the room stops it.
+      if (policy === null && entry.sessions.size === 0) this.#drop(roomId, entry)
+      entry.policy = policy ?? entry.policy
+    })
   }
 
   /** Tells every process that the user's member record is now `member` (already written). */
@@ -163,11 +199,13 @@ export class RoomPolicies {
       queue: Promise.resolve(),
       sessions: new Set(),
       unsubscribe: () => {},
+      expiry: undefined,
       leave: (session) => {
         entry.sessions.delete(session)
         if (entry.sessions.size > 0 || this.#entries.get(roomId) !== entry) return
-        this.#entries.delete(roomId)
-        entry.unsubscribe()
+        if (this.#closed) return this.#drop(roomId, entry)
+        this.#clock.clearTimeout(entry.expiry)
+        entry.expiry = this.#clock.setTimeout(() => this.#drop(roomId, entry), this.#keepMs)
       }
     }
     this.#entries.set(roomId, entry)
@@ -176,12 +214,16 @@ export class RoomPolicies {
     entry.queue = (async () => { entry.policy = await this.#load(roomId) })()
     entry.queue.catch(() => {
       // A failed first load is not kept: the next join tries again.
-      if (this.#entries.get(roomId) === entry && entry.policy === null) {
-        this.#entries.delete(roomId)
-        entry.unsubscribe()
-      }
+      if (entry.policy === null) this.#drop(roomId, entry)
     })
     return entry
+  }
+
+  #drop (roomId: string, entry: Entry): void {
+    this.#clock.clearTimeout(entry.expiry)
+    if (this.#entries.get(roomId) !== entry) return
+    this.#entries.delete(roomId)
+    entry.unsubscribe()
   }
 
   #heard (roomId: string, entry: Entry, message: TrustMessage): void {

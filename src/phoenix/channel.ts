@@ -63,6 +63,12 @@ export interface Channel {
    * arrival order. A throw crashes the channel (see ChannelContext.crash); the socket stays up.
    */
   handleIn (event: string, payload: unknown): Promise<HandleResult>
+  /**
+   * Runs after the ok reply and the pushes held for it, before any later frame of the topic
+   * (Phoenix's `send(self(), :after_join)`): the part of joining the client need not wait for.
+   * A throw crashes the channel. terminate may be called while it runs (the connection closed).
+   */
+  afterJoin? (): Promise<void>
   /** Called exactly once after a successful join, whatever ended it; release subscriptions here. */
   terminate (reason: TerminateReason): Promise<void> | void
 }

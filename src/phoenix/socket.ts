@@ -291,7 +291,14 @@ export class PhoenixSocket {
     this.reply({ joinRef, ref: message.ref, topic, status: 'ok', response: result.response ?? {} })
     for (const frame of joined.held) this.send(frame)
     joined.held = []
-    if (joined.pendingEnd !== null) await this.end(joined, joined.pendingEnd, true)
+    if (joined.pendingEnd !== null) return await this.end(joined, joined.pendingEnd, true)
+    if (joined.channel.afterJoin === undefined) return
+    try {
+      await joined.channel.afterJoin()
+    } catch (err) {
+      joined.log.error({ err }, 'channel crashed after its join')
+      await this.end(joined, 'error', true)
+    }
   }
 
   private async leave (message: Message): Promise<void> {

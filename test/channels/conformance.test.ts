@@ -15,6 +15,8 @@ for (const version of VERSIONS) {
     const server = await startRoomServer(t)
     const alice = new Member(t, server.endpoint, server.roomId, tokenFor('alice', 'Alice'), () => ({}), ws)
     t.equal((await alice.join()).status, 'ok', `${ws.name}: join`)
+    // Her avatar joins the world after the reply, before her chat history arrives.
+    await alice.until('alice\'s chat history', () => alice.pushesOf('messages').length > 0)
     // Bob resumes chat where he left it: the join params are read at every (re)join.
     let bobSeen: number | undefined
     const bob = new Member(t, server.endpoint, server.roomId, tokenFor('bob', 'Bob'), () => bobSeen === undefined ? {} : { last_seen_id: bobSeen }, lp)

@@ -2,6 +2,7 @@ import t from 'tap'
 import { signUserToken } from '../../src/phoenix/token.ts'
 import type { EntitiesDiff } from '../../src/shared/world.ts'
 import { ManualClock } from '../runtime/fixtures/clock.ts'
+import { deferred } from '../phoenix/fixtures/helpers.ts'
 import { Visitor } from '../web/fixtures/helpers.ts'
 import { joinedMember, Member, pose, push, RawClient, SECRET, startRoomServer, tokenFor } from './fixtures/room-server.ts'
 
@@ -165,6 +166,26 @@ t.test('chat: round trip, validation, and resume by last_seen_id without gaps or
   const fresh = await joinedMember(t, server, 'dave')
   const all = await fresh.until('the whole history', () => fresh.pushesOf('messages')[0] as { messages: Array<{ content: string }> } | undefined)
   t.same(all.messages.map(m => m.content), ['hello bob', '🙂'.repeat(500), 'second', 'third'], 'oldest first')
+})
+
+t.test('a joiner sees the room without waiting for the chat history, which follows its avatar', async (t) => {
+  const server = await startRoomServer(t)
+  const { chat } = server.app
+  const read = chat.messagesAfter.bind(chat)
+  const gate = deferred()
+  chat.messagesAfter = async (...args) => {
+    await gate.promise
+    return await read(...args)
+  }
+  const alice = new Member(t, server.endpoint, server.roomId, tokenFor('alice'))
+  t.equal((await alice.join()).status, 'ok', 'the reply does not wait for the history')
+  await alice.until('the world', () => alice.pushesOf('entities_state')[0])
+  await alice.until('the people', () => alice.pushesOf('presence_state')[0])
+  await server.streamed(event => event.event === 'user_joined' && event.payload.user_id === 'alice')
+  t.same(alice.pushesOf('messages'), [], 'no history yet')
+  gate.resolve()
+  t.same(await alice.until('the history', () => alice.pushesOf('messages')[0]), { messages: [] })
+  t.same(alice.pushes.map(p => p.event).filter(e => e !== 'entities_diff' && e !== 'presence_diff'), ['entities_state', 'presence_state', 'messages'])
 })
 
 t.test('grab and release: other clients see the parent change, and the release position', async (t) => {

@@ -106,6 +106,41 @@ t.test('pushes made during join follow the join reply; close() and crash() durin
   t.same(terminated, ['close', 'error'])
 })
 
+t.test('afterJoin runs after the reply and held pushes, before the next frame; a throw crashes the channel', async t => {
+  const terminated: TerminateReason[] = []
+  const gate = deferred()
+  const h = harness(t, ctx => channel({
+    join: async () => {
+      ctx.push('held', {})
+      return { status: 'ok' }
+    },
+    afterJoin: async () => {
+      await gate.promise
+      ctx.push('settled', {})
+      if (ctx.topic === 'room:crash') throw new Error('settling failed')
+    },
+    handleIn: async (event) => ({ reply: { status: 'ok', response: { event } } })
+  }, terminated))
+
+  h.send(['1', '1', 'room:a', 'phx_join', {}])
+  t.same(await h.out.receive(), reply('1', '1', 'room:a', 'ok', {}), 'the reply does not wait for afterJoin')
+  t.same(await h.out.receive(), ['1', null, 'room:a', 'held', {}])
+  h.send(['1', '2', 'room:a', 'ev', {}])
+  h.send([null, '3', 'phoenix', 'heartbeat', {}])
+  t.same(await h.out.receive(), reply(null, '3', 'phoenix', 'ok', {}), 'other topics are not held up')
+  gate.resolve()
+  t.same(await h.out.receive(), ['1', null, 'room:a', 'settled', {}])
+  t.same(await h.out.receive(), reply('1', '2', 'room:a', 'ok', { event: 'ev' }), 'the topic\'s next frame waited for afterJoin')
+
+  h.send(['2', '4', 'room:crash', 'phx_join', {}])
+  t.same(await h.out.receive(), reply('2', '4', 'room:crash', 'ok', {}))
+  t.same(await h.out.receive(), ['2', null, 'room:crash', 'held', {}])
+  t.same(await h.out.receive(), ['2', null, 'room:crash', 'settled', {}])
+  t.same(await h.out.receive(), ['2', '2', 'room:crash', 'phx_error', {}])
+  t.same(terminated, ['error'])
+  t.equal(h.logs.filter(l => l.msg === 'channel crashed after its join').length, 1)
+})
+
 t.test('an ended channel cannot push, and a reply to an event it was closed during is dropped', async t => {
   let ctx!: ChannelContext
   const h = harness(t, c => {
