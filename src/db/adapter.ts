@@ -102,9 +102,16 @@ function openPostgres (url: string, schema?: string): OpenedAdapter {
   }
 }
 
-// After an unclean stop PGlite re-arms Postgres' startup-progress timer forever, which keeps
-// Node's event loop (and so any CLI) alive; the log it feeds is unused.
-export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
+export const PGLITE_START_PARAMS = [
+  ...PGlite.defaultStartParams,
+  // After an unclean stop PGlite re-arms Postgres' startup-progress timer forever, which keeps
+  // Node's event loop (and so any CLI) alive; the log it feeds is unused.
+  '-c', 'log_startup_progress_interval=0',
+  // Postgres touches all of its shared buffers at start: PGlite's 128 MB were resident memory from
+  // the first second. A room's world is small and the files sit in the OS's page cache anyway
+  // (test/bench/results/pglite-memory-2026-12-04.md).
+  '-c', 'shared_buffers=16MB'
+]
 
 async function openPGlite (target: Extract<DatabaseTarget, { kind: 'pglite' }>, closeBeforeExit: boolean, onCrash?: (err: Error) => void): Promise<OpenedAdapter> {
   if (target.dataDir) fs.mkdirSync(path.dirname(target.dataDir), { recursive: true })

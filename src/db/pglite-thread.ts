@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { Worker, type ResourceLimits } from 'node:worker_threads'
 import { DriverAdapterError, type IsolationLevel, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory, type SqlQuery, type SqlResultSet, type Transaction, type TransactionOptions } from '@prisma/driver-adapter-utils'
 import { shadowDatabase } from './pglite-factory.ts'
 import type { ThreadCall, ThreadReply, WorkerOptions } from './pglite-thread-protocol.ts'
@@ -13,12 +13,19 @@ const WORKER = path.join(path.dirname(HERE), `pglite-worker${path.extname(HERE)}
  * Run from the sources (tests, the bench, tsx), the thread must compile TypeScript too, which
  * `--import tsx` does not give a worker: it registers tsx itself before loading its module.
  */
-function startWorker (workerData: WorkerOptions): Worker {
-  if (path.extname(WORKER) !== '.ts') return new Worker(WORKER, { workerData })
+function startWorker (workerData: WorkerOptions, resourceLimits: ResourceLimits): Worker {
+  if (path.extname(WORKER) !== '.ts') return new Worker(WORKER, { workerData, resourceLimits })
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'))
   const entry = JSON.stringify(pathToFileURL(WORKER).href)
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}) })`, { eval: true, workerData })
+  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}) })`, { eval: true, workerData, resourceLimits })
 }
+
+/**
+ * The thread's JavaScript allocates little (it hands rows between PGlite and the port), so a
+ * small young generation is enough; V8's default one (some 48 MB) is resident memory for nothing
+ * (test/bench/results/pglite-memory-2026-12-04.md).
+ */
+export const DATABASE_THREAD_YOUNG_GENERATION_MB = 4
 
 type Call = ThreadCall extends infer C ? C extends { id: number } ? Omit<C, 'id'> : never : never
 
@@ -28,6 +35,8 @@ export interface PGliteThreadOptions extends WorkerOptions {
   /** First wait before restarting a thread that failed to start again; doubles per failure up to maxRestartDelayMs. */
   restartDelayMs?: number
   maxRestartDelayMs?: number
+  /** The thread's V8 heap limits (default: a young generation of DATABASE_THREAD_YOUNG_GENERATION_MB). */
+  resourceLimits?: ResourceLimits
 }
 
 /** Calls in flight when the thread died, and calls on its transactions afterwards: the database was unreachable. */
@@ -154,7 +163,7 @@ export class PGliteThread implements SqlMigrationAwareDriverAdapterFactory {
 
   #start (): Promise<void> {
     const { dataDir, loadDataDir, startParams } = this.#o
-    const worker = startWorker({ dataDir, loadDataDir, startParams })
+    const worker = startWorker({ dataDir, loadDataDir, startParams }, this.#o.resourceLimits ?? { maxYoungGenerationSizeMb: DATABASE_THREAD_YOUNG_GENERATION_MB })
     this.#worker = worker
     this.#generation++
     return new Promise<void>((resolve, reject) => {

@@ -23,6 +23,7 @@ import { TARGETS, type TargetAddress, type TargetName } from './generator/target
 import { markdown } from './report.ts'
 import type { IdleRun, JoinRun, LoadRun, Machine, RampResult, RampStep, Results, ServerWindow } from './results.ts'
 import { summarizeProfile } from './profile-summary.ts'
+import { migratedDump } from '../helpers/database.ts'
 
 const HERE = import.meta.dirname
 const GENERATOR_CHILD = path.join(HERE, 'generator/child.ts')
@@ -377,6 +378,8 @@ async function main (): Promise<void> {
     return
   }
   const mode: Results['mode'] = custom ? 'custom' : quick ? 'quick' : 'full'
+  // Made here once, so that no server's main thread ever runs the PGlite that makes it.
+  if (targets.includes('xr-rooms') && config.database === 'pglite') await migratedDump()
   const results: Results = { startedAt: new Date(started).toISOString(), mode, durationS: 0, machine, config, load: [], idle: [], joins: [], ramp: [] }
   if (mode === 'full') {
     // Test suites come and go in bursts: a full run starts after five quiet seconds in a row.

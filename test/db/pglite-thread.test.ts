@@ -34,6 +34,12 @@ t.test('queries, transactions and database errors cross the thread as in-thread'
   await db.ping()
 })
 
+t.test('the server\'s database runs with a small shared buffer pool (PGlite\'s 128 MB would all be resident)', async (t) => {
+  const db = await openDatabase({ kind: 'pglite', loadDataDir: await migratedDump(), thread: true })
+  t.teardown(() => db.close())
+  t.same(await db.prisma.$queryRaw`SHOW shared_buffers`, [{ shared_buffers: '16MB' }])
+})
+
 t.test('a crashed thread: calls in flight fail as "database unavailable", a new thread opens the same directory, and a room\'s writes go on in order, none lost', async (t) => {
   const { dataDir, db: setup } = await migratedDataDir(t)
   await setup.close()

@@ -70,14 +70,20 @@ export async function testDatabase (t: Teardown): Promise<Database> {
   return db
 }
 
+/** A new empty directory for a PGlite database, removed in teardown. */
+export function emptyDataDir (t: Teardown): string {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xr-rooms-data-'))
+  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+  return dataDir
+}
+
 /**
  * A migrated embedded database in a new directory of its own, for a server process to open
  * (DATA_DIR). Returned open so the test can add rows first; close it before the server starts,
  * as a PGlite directory is one process's at a time.
  */
 export async function migratedDataDir (t: Teardown): Promise<{ dataDir: string, db: Database }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xr-rooms-data-'))
-  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+  const dataDir = emptyDataDir(t)
   const db = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: await migratedDump() })
   return { dataDir, db }
 }

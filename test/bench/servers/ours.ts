@@ -6,15 +6,20 @@
 import { buildApp } from '../../../src/app.ts'
 import { Rooms } from '../../../src/db/rooms.ts'
 import { openDatabase, type Database } from '../../../src/db/database.ts'
-import { migratedDataDir, testDatabase } from '../../helpers/database.ts'
+import { emptyDataDir, migratedDump, testDatabase } from '../../helpers/database.ts'
 import { benchEntities, type BenchServer } from './server.ts'
 
 export const BENCH_SECRET = 'bench-secret-key-base-0123456789-0123456789-0123456789'
 
-/** A migrated data directory, opened as the server opens it: in a worker thread. */
+/**
+ * A migrated data directory, opened as the server opens it: in a worker thread. The directory is
+ * filled by a thread of its own that then ends, as `npm start` migrates in a process of its own:
+ * no database ever ran in the server's main thread to leave memory behind there.
+ */
 async function embedded (t: { teardown: (fn: () => unknown) => void }): Promise<Database> {
-  const { dataDir, db } = await migratedDataDir(t)
-  await db.close()
+  const dataDir = emptyDataDir(t)
+  const filling = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: await migratedDump(), thread: true })
+  await filling.close()
   return await openDatabase({ kind: 'pglite', dataDir, thread: true })
 }
 
