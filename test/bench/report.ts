@@ -72,7 +72,7 @@ function joinSection (results: Results): string {
     const row = [size.toLocaleString('en-US')]
     for (const t of targets) {
       const j = results.joins.find((x) => x.target === t && x.entities === size)
-      row.push(j ? num(j.firstMs) : 'n/a', j ? cell(j.laterMs) : 'n/a', j ? num(j.bytes / 1024) : 'n/a')
+      row.push(j ? cell(j.firstMs) : 'n/a', j ? cell(j.laterMs) : 'n/a', j ? num(j.bytes / 1024) : 'n/a')
     }
     return row
   })

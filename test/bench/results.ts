@@ -47,9 +47,12 @@ export interface IdleRun {
 export interface JoinRun {
   target: TargetName
   entities: number
-  /** The first join of the room (it starts: loaded from the database). */
-  firstMs: number
-  /** The joins after it, room running. */
+  /**
+   * The first join of each of a few rooms of this size (it starts the room: loaded from the
+   * database); one number in runs before 2026-12-04, which timed one room.
+   */
+  firstMs: number[]
+  /** The joins after each first one, room running. */
   laterMs: number[]
   bytes: number
 }
