@@ -15,11 +15,12 @@ import { PGlite } from '@electric-sql/pglite'
 import { PGLITE_START_PARAMS } from '../../src/db/adapter.ts'
 import { PGliteThread } from '../../src/db/pglite-thread.ts'
 import { migratedDump } from '../helpers/database.ts'
+import { median, spread } from './results.ts'
 
 /** `resourceLimits`: the database thread's; absent, the server's default. */
 interface Variant { name: string, params: string[], resourceLimits?: ResourceLimits, v8Flags?: string[] }
 
-/** PGlite's own start parameters, without what this project adds (the first variant is PGlite as shipped). */
+/** PGlite's default start parameters with the startup-progress fix alone: its memory settings as shipped. */
 const shipped = [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0']
 const VARIANTS: Variant[] = [
   { name: 'PGlite defaults (shared_buffers 128MB), V8 default young generation', params: shipped, resourceLimits: {} },
@@ -60,12 +61,7 @@ async function child (dataDir: string, variant: Variant): Promise<void> {
   process.stdout.write(JSON.stringify(result))
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const cell = (xs: number[]): string => {
-  const m = median(xs)
-  const spread = (Math.max(...xs) - Math.min(...xs)) / 2
-  return `${m.toFixed(0)} ±${m === 0 ? 0 : Math.round(100 * spread / m)}%`
-}
+const cell = (xs: number[]): string => `${median(xs).toFixed(0)} ±${spread(xs).toFixed(0)}%`
 
 async function main (): Promise<void> {
   const template = fs.mkdtempSync(path.join(os.tmpdir(), 'xr-rooms-memory-template-'))
