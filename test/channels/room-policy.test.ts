@@ -87,3 +87,10 @@ t.test('close lets every policy go and keeps no timer', async (t) => {
   b!.leave()
   t.equal(clock.pending, 0, 'nothing waits after close')
 })
+
+t.test('keepMs must be a whole, non-negative number of milliseconds', async (t) => {
+  for (const keepMs of [-1, 1.5, Number.NaN, Infinity]) {
+    t.throws(() => policiesWith(keepMs), { name: 'TypeError', message: /"keepMs" must be a number of milliseconds/ }, String(keepMs))
+  }
+  t.ok(policiesWith(0).policies, '0: let go as soon as the last connection leaves')
+})
