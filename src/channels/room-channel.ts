@@ -127,17 +127,23 @@ export class RoomChannel implements Channel {
     const { rooms, presence, fanout } = this.#deps
 
     const member = new MemberSession(this.#ctx, userId, this.#roomId, this.#deps.trust)
-    // Neither waits for the other: a room's first join reads its world and its rules at once.
-    const [started, admitted] = await Promise.allSettled([rooms.startRoom(this.#roomId), member.admit()])
-    const failed = started.status === 'rejected' ? started.reason as unknown : admitted.status === 'rejected' ? admitted.reason as unknown : null
-    if (failed !== null) {
+    // None waits for another: a room's first join reads its world, its rules and the user's
+    // voice mute at once, and the database runs them back to back.
+    const [started, admitted, voiced] = await Promise.allSettled([rooms.startRoom(this.#roomId), member.admit(), this.#voice?.prepare()])
+    const failed = [started, admitted, voiced].find((settled) => settled.status === 'rejected')
+    if (failed !== undefined) {
+      this.#voice?.detach()
       await member.leave()
-      if (failed instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
-      if (failed instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(failed)) return { status: 'error', response: { reason: 'unavailable' } }
-      throw failed
+      const reason = failed.reason as unknown
+      if (reason instanceof Errors.RoomNotFound) return { status: 'error', response: { reason: 'room_not_found' } }
+      if (reason instanceof Errors.RoomRuntimeClosed || isDatabaseUnavailable(reason)) return { status: 'error', response: { reason: 'unavailable' } }
+      throw reason
     }
     const refused = (admitted as PromiseFulfilledResult<Refusal | null>).value
-    if (refused) return { status: 'error', response: refused }
+    if (refused) {
+      this.#voice?.detach()
+      return { status: 'error', response: refused }
+    }
 
     // Subscribed before reading the world, so nothing emitted in between is missed; what
     // arrives meanwhile is held until entities_state went out (applying it again is harmless).
@@ -149,7 +155,7 @@ export class RoomChannel implements Channel {
       this.#ctx.push('entities_state', await rooms.entities(this.#roomId))
       subscription.ready()
       // Tracked before listing, as Phoenix's guide does: the joiner is in its own presence_state.
-      const tracked = await member.track(this.#username, await this.#voice?.prepare())
+      const tracked = await member.track(this.#username, voiced.status === 'fulfilled' ? voiced.value : undefined)
       if (tracked === null) return await this.#refused({ reason: 'room_full' })
       this.#voice?.attach(member)
       this.#ctx.push('presence_state', await presence.list(topic))

@@ -212,6 +212,7 @@ export class ClusterOwnership implements RoomOwnership {
       entities: (roomId) => store.entities(roomId),
       getEntityState: (roomId, entityId, options) => store.getEntityState(roomId, entityId, options),
       headPositionNearSpawnPoint: (roomId) => store.headPositionNearSpawnPoint(roomId),
+      headAbove: (position) => store.headAbove(position),
       updateEntities: async (roomId, diff) => {
         try {
           await store.updateEntities(roomId, diff, { leaseToken: lease.token })

@@ -84,7 +84,7 @@ export class RoomServer implements Stoppable {
       syncIntervalMs: options.syncIntervalMs,
       onError: crash
     })
-    this.userSnapshot = new UserSnapshot(options.store, options.roomId)
+    this.userSnapshot = new UserSnapshot(options.store, options.roomId, this.world)
   }
 
   get status (): RoomStatus {

@@ -10,6 +10,21 @@ const db = await testDatabase(t)
 // Deterministic jitter: random() = 0.75 → offset +0.5
 const rooms = new Rooms(db.prisma, () => 0.75)
 
+t.test('entities reads back what was written, values and odd ids unchanged', async (t) => {
+  const room = await rooms.createRoom({ name: 'round trip', persistent: true }, {})
+  const world = {
+    ['__proto__']: { color: 'red' },
+    constructor: { position: [0.1 + 0.2, -0, 1e-7] },
+    'a.b:c-d_e': { label: 'Zoë 🎈 "quoted" \\ back', nested: { deep: [null, true, { x: 2 ** 53 - 1 }] }, nothing: null }
+  }
+  await rooms.updateEntities(room.id, { creates: JSON.parse(JSON.stringify(world)), updates: {}, deletes: {} })
+  const read = await rooms.entities(room.id)
+  t.same(Object.keys(read).sort(), ['__proto__', 'a.b:c-d_e', 'constructor'], 'each id an own key')
+  t.same(JSON.parse(JSON.stringify(read)), JSON.parse(JSON.stringify(world)))
+  t.equal((read['constructor']!.position as number[])[0], 0.1 + 0.2, 'a double comes back to the last bit')
+  t.equal(({} as Record<string, unknown>).color, undefined, 'nothing reached Object.prototype')
+})
+
 t.test('createRoom validates and builds a random world with a snapshot', async (t) => {
   const room = await rooms.createRoom({ name: '  Lobby  ', description: 'hi' })
   t.match(room.id, /^[A-Za-z0-9_-]{8}$/)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Rooms } from '../../src/db/rooms.ts'
+import { RoomWorld } from '../../src/runtime/room-world.ts'
 import { UserSnapshot, resumeComponents } from '../../src/runtime/user-snapshot.ts'
 import { testDatabase, databaseKind } from '../helpers/database.ts'
 import { head } from './fixtures/helpers.ts'
@@ -41,6 +42,20 @@ t.test('resumeComponents: the snapshot, else the stored entity, else a default a
   t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [3, 1.6, -4, 0, 0, 0, 1] }, 'default: at eye height')
   t.same(await snapshot.resumeComponents('box'), { avatar: 'box', head: [3, 1.6, -4, 0, 0, 0, 1] }, 'an entity that is no avatar is not a user')
   t.same(await resumeComponents(rooms, room.id, 'gone'), { avatar: 'box', head: head(2) }, 'without a running room')
+})
+
+t.test('resumeComponents in a running room: the spawn point as the room has it, written or not', async (t) => {
+  const room = await rooms.createRoom({ name: 'moved spawn' }, world)
+  const live = new RoomWorld()
+  live.load(await rooms.entities(room.id))
+  live.apply([{ op: 'update', entityId: 'spawn', components: { position: [7, 1, 7] } }])
+  const snapshot = new UserSnapshot(rooms, room.id, live)
+  t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [7, 2.6, 7, 0, 0, 0, 1] }, 'above the moved spawn point')
+  t.same(await resumeComponents(rooms, room.id, 'new'), { avatar: 'box', head: [3, 1.6, -4, 0, 0, 0, 1] }, 'the database still has the old one')
+  live.apply([{ op: 'create', entityId: 'another', components: { spawn_point: true, position: [1, 0, 1] } }])
+  t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [1, 1.6, 1, 0, 0, 0, 1] }, 'the first spawn point by id, as the database picks it')
+  live.apply([{ op: 'delete', entityId: 'another' }, { op: 'delete', entityId: 'spawn' }])
+  t.same(await snapshot.resumeComponents('new'), { avatar: 'box', head: [0, 1.6, 0, 0, 0, 0, 1] }, 'no spawn point: the origin')
 })
 
 t.test('remember takes every live avatar of the stored world', async (t) => {
