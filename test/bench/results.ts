@@ -100,6 +100,8 @@ export interface Results {
     joinSizes: number[]
     rampP99LimitMs: number
     rampLostLimitPercent: number
+    /** Node options of the xr-rooms server process (`--server-node-options`), e.g. V8 heap flags being tried. */
+    serverNodeOptions?: string[]
   }
   load: LoadRun[]
   idle: IdleRun[]

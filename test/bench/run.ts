@@ -5,6 +5,7 @@
  *   npm run bench                     3 runs at 50, 200 and 500 users, idle memory, joins, ramp
  *   npm run bench -- --targets xr-rooms,colyseus --levels 100 --runs 5 --no-ramp
  *   npm run bench -- --profile xr-rooms --levels 400   CPU profile of the server over one window
+ *   npm run bench -- --targets xr-rooms --levels 200 --server-node-options="--max-semi-space-size=4"   V8 flags of xr-rooms's server process
  *
  * Each target server runs in its own process pinned to core 0, the load generator in another
  * pinned to core 1 (taskset, when there are two cores). Results go to test/bench/results/.
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     ramp: { type: 'boolean', default: false },
     'ramp-steps': { type: 'string' },
     profile: { type: 'string' },
+    'server-node-options': { type: 'string' },
     out: { type: 'string' }
   }
 })
@@ -75,7 +77,8 @@ const config: Results['config'] = {
   idleConnections: Number(args.idle ?? (profileTarget ? 0 : quick ? 200 : 1000)),
   joinSizes: list(args.joins) ?? (profileTarget ? [] : quick ? [100, 1000, 10_000] : [100, 1000, 10_000]),
   rampP99LimitMs: 100,
-  rampLostLimitPercent: 0.1
+  rampLostLimitPercent: 0.1,
+  serverNodeOptions: args['server-node-options']?.split(' ').filter(Boolean) ?? []
 }
 const joinRepeats = quick ? 3 : 5
 /** Rooms per size in the join benchmark: each gives one first join. */
@@ -135,8 +138,9 @@ async function quiet (): Promise<void> {
 class Pair {
   private constructor (readonly target: TargetName, readonly server: Child, readonly generator: Child) {}
 
-  static async start (target: TargetName, { execArgv = [] as string[] } = {}): Promise<Pair> {
+  static async start (target: TargetName): Promise<Pair> {
     await quiet()
+    const execArgv = target === 'xr-rooms' ? config.serverNodeOptions : []
     const server = Child.start(await serverChild, { args: [target], core: SERVER_CORE, label: `server ${target}`, execArgv })
     const generator = Child.start(GENERATOR_CHILD, { core: GENERATOR_CORE, label: `generator ${target}` })
     const info = await server.call<{ port: number, secret?: string }>('info', undefined, 120_000)
