@@ -1,7 +1,6 @@
 // Three real server processes sharing Redis and PostgreSQL, as behind a load balancer; the
 // process running the room is killed with SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
 import path from 'node:path'
 import readline from 'node:readline'
@@ -11,6 +10,7 @@ import { Rooms } from '../src/db/rooms.ts'
 import { Member, pose, push, SECRET, tokenFor } from './channels/fixtures/room-server.ts'
 import { testSchema } from './helpers/database.ts'
 import { SseClient } from './web/fixtures/sse-client.ts'
+import { redisTestPrefix } from './helpers/redis.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const { DATABASE_URL, REDIS_URL } = process.env
@@ -105,7 +105,7 @@ async function ownSchema (t: Test): Promise<{ db: Database, rooms: Rooms, server
   return {
     db,
     rooms: new Rooms(db.prisma),
-    serversEnv: { DATABASE_URL: url.toString(), REDIS_URL: REDIS_URL!, REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:` }
+    serversEnv: { DATABASE_URL: url.toString(), REDIS_URL: REDIS_URL!, REDIS_PREFIX: redisTestPrefix(t, REDIS_URL) }
   }
 }
 

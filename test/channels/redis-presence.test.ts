@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import type { PresenceDiff } from '../../src/channels/presence.ts'
 import { RedisPresence, type RedisPresenceOptions } from '../../src/channels/redis-presence.ts'
+import { redisTestPrefix } from '../helpers/redis.ts'
 
 const url = process.env.REDIS_URL
 
 t.test('RedisPresence', { skip: url ? false : 'needs REDIS_URL (a Redis server)' }, async (t) => {
-  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  const prefix = redisTestPrefix(t, url)
   const diffs: Array<[string, PresenceDiff]> = []
   const reaped = new EventEmitter()
   const make = (options: Partial<RedisPresenceOptions> = {}): RedisPresence => {

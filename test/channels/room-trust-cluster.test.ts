@@ -1,6 +1,5 @@
 // Two apps sharing PostgreSQL and Redis, as two server processes would: capacity, kicks, roles
 // and settings hold in both.
-import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -11,6 +10,7 @@ import type { Teardown } from '../phoenix/fixtures/helpers.ts'
 import { Member, push, SECRET, tokenFor } from './fixtures/room-server.ts'
 import { roomSummary } from '../../src/web/room-list.ts'
 import { Visitor } from '../web/fixtures/helpers.ts'
+import { redisTestPrefix } from '../helpers/redis.ts'
 
 const databaseUrl = process.env.DATABASE_URL
 const redisUrl = process.env.REDIS_URL
@@ -23,7 +23,7 @@ interface Process { app: FastifyInstance, endpoint: string }
 
 async function twoProcesses (t: Teardown, web: BuildAppOptions['web'] = {}): Promise<{ a: Process, b: Process, roomId: string }> {
   const schema = await testSchema(t, databaseUrl!)
-  const redisPrefix = `xr-test-${randomBytes(4).toString('hex')}:`
+  const redisPrefix = redisTestPrefix(t, redisUrl)
   const start = async (): Promise<Process> => {
     const database = await openDatabase({ kind: 'postgres', url: databaseUrl!, schema })
     t.teardown(() => database.close())

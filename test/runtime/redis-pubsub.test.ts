@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisPubSub } from '../../src/runtime/redis-pubsub.ts'
 import { pubsubContract } from './fixtures/pubsub-contract.ts'
+import { redisTestPrefix } from '../helpers/redis.ts'
 
 const url = process.env.REDIS_URL
-const prefix = (): string => `test:${randomBytes(6).toString('hex')}:`
+type Teardown = { teardown: (fn: () => unknown) => void }
+const prefix = (t: Teardown): string => redisTestPrefix(t, url)
 
 /** A RedisPubSub (one "process") on the given prefix, closed in teardown. */
-function make (t: { teardown: (fn: () => unknown) => void }, on = prefix()): RedisPubSub {
+function make (t: Teardown, on = prefix(t)): RedisPubSub {
   const pubsub = new RedisPubSub({ url: url!, prefix: on })
   t.teardown(() => pubsub.close())
   return pubsub
@@ -28,7 +29,7 @@ t.test('RedisPubSub', { skip: url ? false : 'needs REDIS_URL (a Redis server)' }
   })
 
   t.test('two processes on one prefix see both processes\' messages in one order', async (t) => {
-    const on = prefix()
+    const on = prefix(t)
     const a = make(t, on)
     const b = make(t, on)
     const seenA: unknown[] = []
@@ -51,7 +52,7 @@ t.test('RedisPubSub', { skip: url ? false : 'needs REDIS_URL (a Redis server)' }
   })
 
   t.test('a reply to a request is never missed when the requester subscribed first', async (t) => {
-    const on = prefix()
+    const on = prefix(t)
     const owner = make(t, on)
     const requester = make(t, on)
     owner.subscribe('requests', (m) => { void owner.broadcast(`replies:${String(m)}`, `answer ${String(m)}`) })
@@ -79,7 +80,7 @@ t.test('RedisPubSub', { skip: url ? false : 'needs REDIS_URL (a Redis server)' }
   })
 
   t.test('the subscriber connection dropped: broadcasts still resolve, and delivery resumes', async (t) => {
-    const on = prefix()
+    const on = prefix(t)
     const a = new RedisPubSub({ url: url!, prefix: on, echoTimeoutMs: 200 })
     t.teardown(() => a.close())
     const admin = new Redis(url!)

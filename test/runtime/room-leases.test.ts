@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
 import t from 'tap'
 import { MemoryRoomLeases, RedisRoomLeases } from '../../src/runtime/room-leases.ts'
 import { ManualClock } from './fixtures/clock.ts'
 import { roomLeasesContract } from './fixtures/room-leases-contract.ts'
+import { redisTestPrefix } from '../helpers/redis.ts'
 
 const url = process.env.REDIS_URL
 
@@ -34,15 +33,9 @@ t.test('MemoryRoomLeases', async (t) => {
 t.test('RedisRoomLeases', { skip: url ? false : 'needs REDIS_URL (a Redis server)' }, async (t) => {
   // The scripts run in Redis for real; each test has keys of its own, deleted afterwards.
   roomLeasesContract(t, (t, ttlMs) => {
-    const prefix = `test:${randomBytes(6).toString('hex')}:`
+    const prefix = redisTestPrefix(t, url)
     const views = new Map<string, RedisRoomLeases>()
-    t.teardown(async () => {
-      await Promise.all([...views.values()].map((leases) => leases.close()))
-      const redis = new Redis(url!)
-      const keys = await redis.keys(`${prefix}*`)
-      if (keys.length > 0) await redis.del(...keys)
-      await redis.quit()
-    })
+    t.teardown(() => Promise.all([...views.values()].map((leases) => leases.close())))
     const as = (holder: string): RedisRoomLeases => {
       let leases = views.get(holder)
       if (!leases) views.set(holder, leases = new RedisRoomLeases({ url: url!, prefix, holder, ttlMs }))

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
 import { MemoryPubSub, type PubSub } from '../../src/runtime/pubsub.ts'
 import { RedisPubSub } from '../../src/runtime/redis-pubsub.ts'
 import { RoomDirectory, type DirectoryEvent } from '../../src/web/room-directory.ts'
+import { redisTestPrefix } from '../helpers/redis.ts'
 
 const SETTINGS = { visibility: 'public', capacity: 24, locked: false, allow_grab: true, allow_chat: true } as const
 
@@ -99,7 +99,7 @@ t.test('an announcement the pubsub cannot carry still reaches this process', asy
 })
 
 t.test('across processes through Redis', { skip: process.env.REDIS_URL ? false : 'needs REDIS_URL (a Redis server)' }, async (t) => {
-  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  const prefix = redisTestPrefix(t)
   const pubsubs = [0, 1].map(() => new RedisPubSub({ url: process.env.REDIS_URL!, prefix })) as [RedisPubSub, RedisPubSub]
   t.teardown(() => Promise.all(pubsubs.map((p) => p.close())))
   // Everything published before a marker has arrived once the marker is back.

@@ -1,6 +1,5 @@
 // Voice across two processes: two apps in this process sharing one PostgreSQL schema and one
 // Redis (pubsub and presence), each with its own sockets, as two servers behind a load balancer.
-import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../../src/app.ts'
@@ -9,6 +8,7 @@ import { Rooms } from '../../../src/db/rooms.ts'
 import { testSchema } from '../../helpers/database.ts'
 import { Member, push, SECRET, tokenFor } from '../fixtures/room-server.ts'
 import { hearVoice, offer, untilVoice } from './fixtures.ts'
+import { redisTestPrefix } from '../../helpers/redis.ts'
 
 const { DATABASE_URL, REDIS_URL } = process.env
 const PATIENCE_MS = 8000
@@ -17,7 +17,7 @@ t.test('voice in a room served by two processes', {
   skip: DATABASE_URL && REDIS_URL ? false : 'needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)'
 }, async (t: Test) => {
   const schema = await testSchema(t, DATABASE_URL!)
-  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  const prefix = redisTestPrefix(t, REDIS_URL)
   const setup = await openDatabase({ kind: 'postgres', url: DATABASE_URL!, schema })
   t.teardown(() => setup.close())
   const room = await new Rooms(setup.prisma).createRoom({ name: 'Voice across processes' })
