@@ -3,7 +3,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { DriverAdapterError, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { lockDataDir } from './data-dir-lock.ts'
 import { PGliteFactory } from './pglite-factory.ts'
 import { PGliteThread } from './pglite-thread.ts'
@@ -84,6 +84,32 @@ class NameAwareClient extends pg.Client {
   }
 }
 
+/**
+ * adapter-pg 6.19 runs a migration script by splitting it at every ";", which cuts a function body
+ * (`$$ … $$`, prisma/migrations/20261204000000_apply_entities_diff) apart. A query without
+ * parameters goes by PostgreSQL's simple protocol, which runs a whole script as sent: the script
+ * goes in one piece, and in one round trip.
+ */
+class WholeScriptPg extends PrismaPg {
+  constructor (private readonly pool: pg.Pool, options: ConstructorParameters<typeof PrismaPg>[1]) {
+    super(pool, options)
+  }
+
+  override async connect (): ReturnType<PrismaPg['connect']> {
+    const adapter = await super.connect()
+    adapter.executeScript = async (script) => {
+      try {
+        await this.pool.query(script)
+      } catch (err) {
+        const e = err as pg.DatabaseError
+        if (typeof e.code !== 'string') throw err
+        throw new DriverAdapterError({ kind: 'postgres', code: e.code, severity: e.severity ?? 'ERROR', message: e.message, detail: e.detail, column: e.column, hint: e.hint, originalCode: e.code, originalMessage: e.message })
+      }
+    }
+    return adapter
+  }
+}
+
 function openPostgres (url: string, schema?: string): OpenedAdapter {
   const pool = new pg.Pool({
     connectionString: url,
@@ -96,7 +122,7 @@ function openPostgres (url: string, schema?: string): OpenedAdapter {
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   return {
-    factory: new PrismaPg(pool, { disposeExternalPool: false, ...(schema ? { schema } : {}) }),
+    factory: new WholeScriptPg(pool, { disposeExternalPool: false, ...(schema ? { schema } : {}) }),
     close: async () => { await pool.end() },
     ping: async () => { await pool.query('SELECT 1') }
   }

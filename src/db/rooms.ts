@@ -152,7 +152,7 @@ export class Rooms {
     const attrs = validateRoomInput(input)
     return await this.prisma.$transaction(async (tx) => {
       const room = await tx.room.create({ data: { id: newRoomId(), ...attrs as Pick<RoomAttrs, 'name'>, ownerId } })
-      await this.writeCreates(tx, room.id, content)
+      await applyDiff(tx, room.id, { creates: content })
       await this.saveSnapshot(tx, room.id, content)
       return room
     })
@@ -201,21 +201,21 @@ export class Rooms {
   }
 
   /**
-   * Applies one diff atomically: either all of it is stored or none of it. With a `leaseToken`
-   * (several processes: see src/runtime/room-leases.ts) the write is refused with
+   * Applies one diff atomically: either all of it is stored or none of it, in one statement. With
+   * a `leaseToken` (several processes: see src/runtime/room-leases.ts) the write is refused with
    * XR_ERR_ROOM_LEASE_LOST unless that is still the room's newest token; the room row stays
    * locked until commit, so a newer owner's claimRoom waits for a write in progress.
    */
   async updateEntities (roomId: string, diff: EntitiesDiff, fence?: { leaseToken: number }): Promise<void> {
+    if (!fence) {
+      await applyDiff(this.prisma, roomId, diff)
+      return
+    }
     await this.prisma.$transaction(async (tx) => {
-      if (fence) {
-        const held = await tx.$queryRaw<unknown[]>`
-          SELECT 1 FROM rooms WHERE id = ${roomId} AND lease_token = ${fence.leaseToken} FOR SHARE`
-        if (held.length === 0) throw new Errors.RoomLeaseLost(roomId)
-      }
-      await this.writeCreates(tx, roomId, diff.creates)
-      await this.writeUpdates(tx, roomId, diff.updates)
-      await this.writeDeletes(tx, roomId, Object.keys(diff.deletes))
+      const held = await tx.$queryRaw<unknown[]>`
+        SELECT 1 FROM rooms WHERE id = ${roomId} AND lease_token = ${fence.leaseToken} FOR SHARE`
+      if (held.length === 0) throw new Errors.RoomLeaseLost(roomId)
+      await applyDiff(tx, roomId, diff)
     })
   }
 
@@ -251,7 +251,7 @@ export class Rooms {
   /** Soft-deletes every live entity having the component; returns their ids. */
   async softDeleteEntitiesHavingComponent (roomId: string, componentName: string): Promise<string[]> {
     const ids = await this.findEntitiesHavingComponent(roomId, componentName)
-    if (ids.length > 0) await this.writeDeletes(this.prisma, roomId, ids)
+    if (ids.length > 0) await applyDiff(this.prisma, roomId, { deletes: Object.fromEntries(ids.map((id) => [id, true])) })
     return ids
   }
 
@@ -291,8 +291,7 @@ export class Rooms {
       const current = await new Rooms(tx as PrismaClient, this.random).entities(roomId)
       const deletes: Record<string, true> = {}
       for (const id of Object.keys(current)) if (!(id in snapshot)) deletes[id] = true
-      await this.writeDeletes(tx, roomId, Object.keys(deletes))
-      await this.writeCreates(tx, roomId, snapshot)
+      await applyDiff(tx, roomId, { creates: snapshot, deletes })
       return { creates: snapshot, updates: {}, deletes }
     })
   }
@@ -304,54 +303,16 @@ export class Rooms {
       update: { data: world as object }
     })
   }
+}
 
-  // A create replaces the entity: components it does not name are soft-deleted, the ones
-  // it names are upserted and revived. One statement each, however many entities.
-  private async writeCreates (db: Db, roomId: string, creates: EntityMap): Promise<void> {
-    const ids = Object.keys(creates)
-    if (ids.length === 0) return
-    await db.$executeRaw`
-      UPDATE components SET deleted_at = now(), updated_at = now()
-      WHERE room_id = ${roomId} AND deleted_at IS NULL
-        AND entity_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`
-    await this.upsertComponents(db, roomId, creates, false)
-  }
-
-  private async writeUpdates (db: Db, roomId: string, updates: EntityMap): Promise<void> {
-    if (Object.keys(updates).length === 0) return
-    await this.upsertComponents(db, roomId, updates, true)
-  }
-
-  private async writeDeletes (db: Db, roomId: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return
-    await db.$executeRaw`
-      UPDATE components SET deleted_at = now(), updated_at = now()
-      WHERE room_id = ${roomId} AND deleted_at IS NULL
-        AND entity_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`
-  }
-
-  // `onlyLive` makes an update skip entities that are gone, so a late update can never
-  // bring back a deleted entity as a fragment.
-  private async upsertComponents (db: Db, roomId: string, entities: EntityMap, onlyLive: boolean): Promise<void> {
-    const json = JSON.stringify(entities)
-    if (onlyLive) {
-      await db.$executeRaw`
-        INSERT INTO components (room_id, entity_id, component_name, value)
-        SELECT ${roomId}, e.key, c.key, c.value
-        FROM jsonb_each(${json}::jsonb) AS e, jsonb_each(e.value) AS c
-        WHERE EXISTS (SELECT 1 FROM components live
-                      WHERE live.room_id = ${roomId} AND live.entity_id = e.key AND live.deleted_at IS NULL)
-        ON CONFLICT (room_id, entity_id, component_name)
-        DO UPDATE SET value = EXCLUDED.value, deleted_at = NULL, updated_at = now()`
-    } else {
-      await db.$executeRaw`
-        INSERT INTO components (room_id, entity_id, component_name, value)
-        SELECT ${roomId}, e.key, c.key, c.value
-        FROM jsonb_each(${json}::jsonb) AS e, jsonb_each(e.value) AS c
-        ON CONFLICT (room_id, entity_id, component_name)
-        DO UPDATE SET value = EXCLUDED.value, deleted_at = NULL, updated_at = now()`
-    }
-  }
+/**
+ * Writes a diff (or part of one) with the database's apply_entities_diff (its migration says how
+ * each part is applied): one statement, so one round trip and atomic without a transaction.
+ */
+async function applyDiff (db: Db, roomId: string, diff: Partial<EntitiesDiff>): Promise<void> {
+  const { creates = {}, updates = {}, deletes = {} } = diff
+  await db.$queryRaw`
+    SELECT apply_entities_diff(${roomId}, ${JSON.stringify(creates)}::jsonb, ${JSON.stringify(updates)}::jsonb, ${JSON.stringify(deletes)}::jsonb)`
 }
 
 function isVec3 (value: unknown): value is [number, number, number] {

@@ -109,13 +109,20 @@ t.test('updateEntities applies creates, merging updates and deletes', async (t) 
 
 t.test('updateEntities is atomic: a failing write leaves nothing half-applied', async (t) => {
   const room = await rooms.createRoom({ name: 'R' }, { box: { position: [0, 0, 0] } })
-  // PostgreSQL's jsonb refuses \u0000, so the update statement fails after the create ran.
+  // PostgreSQL's jsonb refuses \u0000: nothing of the diff is taken.
   await t.rejects(rooms.updateEntities(room.id, {
     creates: { fresh: { position: [5, 5, 5] } },
     updates: { box: { label: 'bad\u0000' } },
     deletes: { box: true }
   }))
   t.same(await rooms.entities(room.id), { box: { position: [0, 0, 0] } })
+  // An entity that is not an object fails the updates once the creates were applied.
+  await t.rejects(rooms.updateEntities(room.id, {
+    creates: { fresh: { position: [5, 5, 5] }, box: { color: 'red' } },
+    updates: { box: 5 as never },
+    deletes: { box: true }
+  }))
+  t.same(await rooms.entities(room.id), { box: { position: [0, 0, 0] } }, 'the creates were undone')
 })
 
 t.test('component queries and spawn point', async (t) => {
