@@ -1,7 +1,9 @@
 import t from 'tap'
 import { signUserToken } from '../../src/phoenix/token.ts'
-import { joinedMember, Member, push, SECRET, startRoomServer, tokenFor } from './fixtures/room-server.ts'
+import { joinedMember, Member, push, roomServersOnOneDatabase, SECRET, tokenFor } from './fixtures/room-server.ts'
 import { makeModerator, storeSettings } from './fixtures/trust.ts'
+
+const startRoomServer = await roomServersOnOneDatabase(t)
 
 const WAIT = 10_000
 const roleOf = (member: Member, userId: string): string | undefined => member.people.find(p => p.id === userId)?.metas[0]?.role
@@ -52,9 +54,9 @@ t.test('strangers are refused every action; nobody acts on the owner, nor a mode
   t.same(await push(owen.channel, 'moderate', { action: 'kick' }), { status: 'error', response: { reason: 'invalid moderate payload' } })
   t.same(await push(owen.channel, 'moderate', { action: 'kick', user_id: 'sam', extra: 1 }), { status: 'error', response: { reason: 'invalid moderate payload' } })
   t.same(await push(sam.channel, 'delete_message', { id: 1 }), { status: 'error', response: { reason: 'forbidden' } }, 'a member may not delete messages')
-  t.equal(await server.app.db.prisma.roomBan.count(), 0, 'nothing was banned')
-  t.equal(await server.app.db.prisma.roomMember.count(), 2, 'nothing was stored but the moderators')
-  t.same(await server.app.db.prisma.roomMember.findMany({ select: { userId: true, role: true, chatMuted: true }, orderBy: { userId: 'asc' } }),
+  t.equal(await server.app.db.prisma.roomBan.count({ where: { roomId: server.roomId } }), 0, 'nothing was banned')
+  t.equal(await server.app.db.prisma.roomMember.count({ where: { roomId: server.roomId } }), 2, 'nothing was stored but the moderators')
+  t.same(await server.app.db.prisma.roomMember.findMany({ where: { roomId: server.roomId }, select: { userId: true, role: true, chatMuted: true }, orderBy: { userId: 'asc' } }),
     [{ userId: 'max', role: 'moderator', chatMuted: false }, { userId: 'mona', role: 'moderator', chatMuted: false }], 'max is still an unmuted moderator')
 })
 
@@ -172,7 +174,7 @@ t.test('an admin (the token says so) has the owner\'s powers in any room, passes
     t.same(await push(owen.channel, 'moderate', { action, user_id: 'ada' }), { status: 'error', response: { reason: 'forbidden' } }, `the owner may not ${action} an admin`)
   }
   t.same(await push(mona.channel, 'moderate', { action: 'kick', user_id: 'ada' }), { status: 'error', response: { reason: 'forbidden' } })
-  t.equal(await server.app.db.prisma.roomBan.count({ where: { userId: 'ada', bannedBy: { not: 'owen' } } }), 0, 'no ban was stored for ada')
+  t.equal(await server.app.db.prisma.roomBan.count({ where: { roomId: server.roomId, userId: 'ada', bannedBy: { not: 'owen' } } }), 0, 'no ban was stored for ada')
   t.equal((await push(ada.channel, 'moderate', { action: 'kick', user_id: 'mona' })).status, 'ok', 'an admin kicks')
   await mona.until('mona kicked', () => mona.pushesOf('kicked').length === 1, WAIT)
   t.same(mona.pushesOf('kicked').map(k => (k as { by: string }).by), ['Ada'])

@@ -4,7 +4,9 @@ import type { EntitiesDiff } from '../../src/shared/world.ts'
 import { ManualClock } from '../runtime/fixtures/clock.ts'
 import { deferred } from '../phoenix/fixtures/helpers.ts'
 import { Visitor } from '../web/fixtures/helpers.ts'
-import { joinedMember, Member, pose, push, RawClient, SECRET, startRoomServer, tokenFor } from './fixtures/room-server.ts'
+import { joinedMember, Member, pose, push, RawClient, roomServersOnOneDatabase, SECRET, tokenFor } from './fixtures/room-server.ts'
+
+const startRoomServer = await roomServersOnOneDatabase(t)
 
 const isUpdateOf = (id: string) => (diff: EntitiesDiff): boolean => id in (diff.updates ?? {})
 

@@ -1,6 +1,8 @@
 import t from 'tap'
-import { joinedMember, Member, push, startRoomServer, tokenFor } from './fixtures/room-server.ts'
+import { joinedMember, Member, push, roomServersOnOneDatabase, tokenFor } from './fixtures/room-server.ts'
 import { changeSettings, makeModerator, storeSettings } from './fixtures/trust.ts'
+
+const startRoomServer = await roomServersOnOneDatabase(t)
 
 const WAIT = 10_000
 const FORBIDDEN = { status: 'error', response: { reason: 'forbidden' } }
@@ -77,7 +79,7 @@ t.test('allow_grab and allow_chat: refused members get forbidden and change noth
   t.equal((await push(mona.channel, 'new_message', { content: 'moderator here' })).status, 'ok', 'a moderator chats')
   await sam.until('owen holds box2 and mona box3', () => sam.entity(box2!)?.parent === 'owen:left' && sam.entity(box3!)?.parent === 'mona:left', WAIT)
   t.notOk(server.stream.some(e => e.event === 'user_picked_up' && e.payload.user_id === 'sam' && e.payload.target_id === box2), 'sam\'s refused grab never reached the room')
-  t.same((await server.app.db.prisma.chatMessage.findMany({ orderBy: { id: 'asc' } })).map(m => m.content), ['hello', 'moderator here'])
+  t.same((await server.app.db.prisma.chatMessage.findMany({ where: { roomId: server.roomId }, orderBy: { id: 'asc' } })).map(m => m.content), ['hello', 'moderator here'])
 
   await changeSettings(server, { allowGrab: true, allowChat: true })
   t.same(await grab(sam, box2!), { status: 'ok', response: {} }, 'allowed again: sam takes box2 from owen')

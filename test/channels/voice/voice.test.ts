@@ -1,8 +1,10 @@
 import t from 'tap'
 import { signUserToken } from '../../../src/phoenix/token.ts'
-import { joinedMember, Member, push, SECRET, startRoomServer, type RoomServer } from '../fixtures/room-server.ts'
+import { joinedMember, Member, push, roomServersOnOneDatabase, SECRET, type RoomServer } from '../fixtures/room-server.ts'
 import { SDP_MAX_LENGTH } from '../../../src/channels/voice/payloads.ts'
 import { hearVoice, metasOf, offer, untilVoice } from './fixtures.ts'
+
+const startRoomServer = await roomServersOnOneDatabase(t)
 
 const inVoice = async (t: Parameters<typeof joinedMember>[0], server: RoomServer, userId: string) => {
   const member = hearVoice(await joinedMember(t, server, userId))
