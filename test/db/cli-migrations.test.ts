@@ -1,15 +1,13 @@
 // `npx prisma migrate deploy` and `npx prisma db seed`, run for real, as a deployer runs them.
 import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
 import t, { type Test } from 'tap'
 import type { DatabaseTarget } from '../../src/db/adapter.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { DEMO_ROOMS } from '../../src/db/demo-rooms.ts'
 import { Rooms } from '../../src/db/rooms.ts'
-import { emptyDataDir } from '../helpers/database.ts'
+import { emptyDataDir, testSchema } from '../helpers/database.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const PRISMA = path.join(ROOT, 'node_modules', '.bin', 'prisma')
@@ -38,14 +36,7 @@ async function deployAndSeed (t: Test, env: Record<string, string>, target: Data
 }
 
 t.test('on PostgreSQL, in a schema of its own', { skip: url ? false : 'needs DATABASE_URL (PostgreSQL)' }, async (t) => {
-  const schema = `cli_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA "${schema}"`)
-  t.teardown(async () => {
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`)
-    await admin.end()
-  })
+  const schema = await testSchema(t, url!, { migrated: false })
   const withSchema = new URL(url!)
   withSchema.searchParams.set('schema', schema)
   await deployAndSeed(t, { DATABASE_URL: withSchema.toString() }, { kind: 'postgres', url: url!, schema })

@@ -36,14 +36,17 @@ export async function migratedDump (): Promise<Blob> {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** A new migrated schema in the PostgreSQL database at `url`, dropped in teardown. */
-export async function testSchema (t: Teardown, url: string): Promise<string> {
+/**
+ * A new schema in the PostgreSQL database at `url`, dropped in teardown: migrated, or empty with
+ * `migrated: false` (for the Prisma CLI to migrate).
+ */
+export async function testSchema (t: Teardown, url: string, { migrated = true } = {}): Promise<string> {
   const schema = `test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
   await admin.query(`CREATE SCHEMA "${schema}"`)
   await admin.query(`SET search_path TO "${schema}"`)
-  for (const script of migrationScripts()) await admin.query(script.replace(/CREATE SCHEMA IF NOT EXISTS "public";/g, ''))
+  if (migrated) for (const script of migrationScripts()) await admin.query(script.replace(/CREATE SCHEMA IF NOT EXISTS "public";/g, ''))
   // Registered first, so it runs after the teardowns of whatever uses the schema.
   t.teardown(async () => {
     await admin.query(`DROP SCHEMA "${schema}" CASCADE`)
